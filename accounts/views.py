@@ -1,0 +1,51 @@
+from django.contrib.auth import views as auth_views
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.selectors import users_visible_to
+from accounts.serializers import UserSerializer
+from accounts.services import user_create
+from core.api import ScopedViewSet
+
+
+class TokenView(ObtainAuthToken):
+    """`POST {"username", "password"}` returns `{"token"}` for `Authorization: Token <key>`."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+class UserViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+):
+    """Users with one role each; program managers create them."""
+
+    serializer_class = UserSerializer
+    scope_map = {"GET": "users:read", "POST": "users:write"}
+    filterset_fields = ["role"]
+
+    def selector(self, user):
+        return users_visible_to(user).order_by("username")
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_create(**serializer.validated_data)
+        return Response(self.get_serializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=UserSerializer)
+    @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated])
+    def me(self, request: Request) -> Response:
+        """The calling user, any role."""
+        return Response(self.get_serializer(request.user).data)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True

@@ -1,0 +1,26 @@
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from core.choices import Role
+from core.scopes import effective_role, has_scope
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu a person sees follows their role's scopes."""
+    user = request.user
+    if not user.is_authenticated:
+        return {"nav_items": [], "acting_role": ""}
+    items = [("Home", reverse("home"))]
+    if has_scope(user, "programs:write"):
+        items.append(("Admin", reverse("admin:index")))
+    if has_scope(user, "mail:read"):
+        items.append(("Sent mail", reverse("mail-list")))
+    items.append(("API docs", reverse("api:docs")))
+    role = effective_role(user)
+    return {
+        "nav_items": items,
+        "acting_role": role,
+        "acting_role_label": Role(role).label if role else "No role",
+    }

@@ -1,0 +1,131 @@
+"""Demo organisations and one login per role for `make run` (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import User
+from accounts.services import user_create
+from core.choices import Category, Role, Segment
+from customers.models import Customer
+from partners.models import Partner
+from payments.models import FxRate
+
+DEMO_PASSWORD = "demo-portal-2024"  # noqa: S105 - printed on the console for local demos only
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    organisation: str
+
+
+CUSTOMERS = [
+    dict(
+        tpid="1000001",
+        name="Contoso Pharmaceuticals",
+        country="US",
+        category=Category.COMMERCIAL,
+        segment=Segment.ENTERPRISE,
+        e3_licenses=420,
+        company="contoso",
+    ),
+    dict(
+        tpid="1000002",
+        name="Fabrikam Logística",
+        country="BR",
+        category=Category.SMC_CORPORATE,
+        segment=Segment.SMC_C,
+        e3_licenses=120,
+    ),
+    dict(
+        tpid="1000003",
+        name="Northwind School District",
+        country="GB",
+        category=Category.EDUCATION,
+        segment=Segment.ENTERPRISE,
+        e3_licenses=80,
+        public_institution=True,
+    ),
+    dict(
+        tpid="1000004",
+        name="City of Tailspin",
+        country="DE",
+        category=Category.PUBLIC_SECTOR,
+        segment=Segment.ENTERPRISE,
+        e3_licenses=300,
+    ),
+]
+PARTNERS = [
+    dict(
+        partner_id="P-ADATUM",
+        name="Adatum Deployment Services",
+        country="US",
+        currency="USD",
+        frp_approved=True,
+        payment_profile_ref="PC-100234",
+    ),
+    dict(
+        partner_id="P-LITWARE",
+        name="Litware Consultoria",
+        country="BR",
+        currency="BRL",
+        frp_approved=True,
+        payment_profile_ref="PC-100871",
+    ),
+    dict(
+        partner_id="P-CONTOSO-CA",
+        name="Contoso Consulting Canada",
+        country="CA",
+        currency="CAD",
+        frp_approved=True,
+        company="contoso",
+        payment_profile_ref="PC-100990",
+    ),
+    dict(
+        partner_id="P-PROSEWARE",
+        name="Proseware Integrators",
+        country="DE",
+        currency="EUR",
+        frp_approved=False,
+    ),
+]
+FX_RATES = [("BRL", "4.950000"), ("CAD", "1.350000"), ("EUR", "0.920000")]
+USERS = [
+    ("pm", Role.PROGRAM_MANAGER, "", "Priya", "Manager"),
+    ("rep", Role.FIELD_REP, "", "Ravi", "Fieldrep"),
+    ("qtm", Role.REVIEWER, "", "Quinn", "Reviewer"),
+    ("customer", Role.CUSTOMER, "1000001", "Casey", "Contoso"),
+    ("partner", Role.PARTNER, "P-ADATUM", "Pat", "Adatum"),
+]
+
+
+@transaction.atomic
+def demo_seed(*, fx_valid_from: date) -> list[DemoLogin]:
+    for spec in CUSTOMERS:
+        Customer.objects.update_or_create(tpid=spec["tpid"], defaults=spec)
+    for spec in PARTNERS:
+        Partner.objects.update_or_create(partner_id=spec["partner_id"], defaults=spec)
+    for currency, rate in FX_RATES:
+        FxRate.objects.get_or_create(
+            currency=currency, valid_from=fx_valid_from, defaults={"rate_per_usd": Decimal(rate)}
+        )
+    logins = []
+    for username, role, org, first, last in USERS:
+        if not User.objects.filter(username=username).exists():
+            user_create(
+                username=username,
+                email=f"{username}@demo.example.com",
+                password=DEMO_PASSWORD,
+                role=role,
+                organisation=org,
+                first_name=first,
+                last_name=last,
+            )
+        logins.append(DemoLogin(username, role, org))
+    return logins

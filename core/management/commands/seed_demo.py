@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from core.demo import DEMO_PASSWORD, demo_seed
+from programs.models import Program
+
+
+class Command(BaseCommand):
+    help = "Creates demo organisations and one login per role (idempotent), and prints the logins."
+
+    def handle(self, *args: object, **options: object) -> None:
+        first = (
+            Program.objects.order_by("window_start").values_list("window_start", flat=True).first()
+        )
+        logins = demo_seed(fx_valid_from=first or timezone.localdate())
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
+        for login in logins:
+            org = f"  organisation {login.organisation}" if login.organisation else ""
+            self.stdout.write(f"  {login.username:<10} {login.role:<16}{org}")

@@ -1,0 +1,49 @@
+"""Who may do what, as data: each role holds scopes, each endpoint method needs one.
+
+Read this table to know what a role can reach. Tenancy (which objects) is decided
+separately by one selector per model; a scope only opens the endpoint.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.choices import Role
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    Role.PROGRAM_MANAGER: frozenset(
+        {
+            "programs:read",
+            "programs:write",
+            "customers:read",
+            "customers:write",
+            "partners:read",
+            "partners:write",
+            "users:read",
+            "users:write",
+            "fx:read",
+            "fx:write",
+            "mail:read",
+        }
+    ),
+    Role.FIELD_REP: frozenset({"programs:read", "customers:read", "partners:read"}),
+    Role.REVIEWER: frozenset({"programs:read", "customers:read", "partners:read", "fx:read"}),
+    Role.CUSTOMER: frozenset({"programs:read", "customers:read", "partners:read"}),
+    Role.PARTNER: frozenset({"programs:read", "partners:read", "fx:read"}),
+}
+
+
+def effective_role(user: User) -> str:
+    """A superuser acts as program manager (api.md, Conventions)."""
+    if not user.is_authenticated or not user.is_active:
+        return ""
+    if user.is_superuser:
+        return Role.PROGRAM_MANAGER
+    return user.role
+
+
+def has_scope(user: User, scope: str) -> bool:
+    return scope in ROLE_SCOPES.get(effective_role(user), frozenset())

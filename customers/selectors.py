@@ -1,0 +1,16 @@
+from django.db.models import QuerySet
+
+from accounts.models import User
+from core.choices import Role
+from core.scopes import effective_role
+from customers.models import Customer
+
+
+def customers_visible_to(user: User) -> QuerySet[Customer]:
+    """Program staff see every customer; a customer contact sees its own organisation."""
+    role = effective_role(user)
+    if role in (Role.PROGRAM_MANAGER, Role.FIELD_REP, Role.REVIEWER):
+        return Customer.objects.all()
+    if role == Role.CUSTOMER and user.customer_id:
+        return Customer.objects.filter(pk=user.customer_id)
+    return Customer.objects.none()

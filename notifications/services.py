@@ -1,0 +1,119 @@
+"""Writing mail to the outbox and handing it to the mail backend (R-NOT-*)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications.models import MailAttachment, OutboundMail
+
+_WS = re.compile(r"\s+")
+
+
+def _clean_addresses(addresses: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for address in addresses:
+        address = (address or "").strip()
+        if address and "\n" not in address and "\r" not in address:
+            seen.setdefault(address, None)
+    return list(seen)
+
+
+def mail_enqueue(
+    *,
+    kind: str,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: Mapping[str, Any],
+    cc: Iterable[str] = (),
+    attachments: Iterable[tuple[str, bytes, str]] = (),
+    dedupe_key: str | None = None,
+    related_object: str = "",
+) -> OutboundMail | None:
+    """Renders `<template>.txt` and `<template>.html` and stores the mail in the outbox.
+
+    Returns None when a mail with the same `dedupe_key` exists already (sent once).
+    Dispatch happens after the surrounding transaction commits.
+    """
+    recipients = _clean_addresses(to)
+    copies = [a for a in _clean_addresses(cc) if a not in recipients]
+    ctx = {"site_url": settings.SITE_URL, **context}
+    body_text = render_to_string(f"{template}.txt", ctx)
+    body_html = render_to_string(f"{template}.html", ctx)
+    try:
+        with transaction.atomic():
+            mail = OutboundMail.objects.create(
+                kind=kind,
+                dedupe_key=dedupe_key,
+                to=recipients,
+                cc=copies,
+                subject=_WS.sub(" ", subject).strip()[:250],
+                body_text=body_text,
+                body_html=body_html,
+                related_object=related_object,
+            )
+            MailAttachment.objects.bulk_create(
+                MailAttachment(mail=mail, filename=name, content=content, content_type=ctype)
+                for name, content, ctype in attachments
+            )
+    except IntegrityError:
+        if dedupe_key and OutboundMail.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    from notifications.tasks import dispatch_mail
+
+    transaction.on_commit(lambda: dispatch_mail.delay(mail.pk))
+    return mail
+
+
+def mail_dispatch(*, mail_id: int) -> bool:
+    """Sends one pending mail under a row lock; a mail already sent is never sent again.
+
+    Returns True when this call sent it. Errors propagate so the task retries.
+    """
+    with transaction.atomic():
+        mail = (
+            OutboundMail.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk=mail_id, status__in=[OutboundMail.Status.PENDING, OutboundMail.Status.FAILED]
+            )
+            .first()
+        )
+        if mail is None:
+            return False
+        message = EmailMultiAlternatives(
+            subject=mail.subject,
+            body=mail.body_text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=mail.to,
+            cc=mail.cc,
+        )
+        if mail.body_html:
+            message.attach_alternative(mail.body_html, "text/html")
+        for attachment in mail.attachments.all():
+            message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
+        mail.attempts += 1
+        error: Exception | None = None
+        try:
+            message.send(fail_silently=False)
+        except Exception as exc:  # the row records it; the task retries with backoff
+            error = exc
+        if error is None:
+            mail.status = OutboundMail.Status.SENT
+            mail.sent_at = timezone.now()
+            mail.last_error = ""
+        else:
+            mail.status = OutboundMail.Status.FAILED
+            mail.last_error = f"{type(error).__name__}: {error}"[:2000]
+        mail.save(update_fields=["status", "attempts", "sent_at", "last_error"])
+    if error is not None:
+        raise error
+    return True

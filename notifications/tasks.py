@@ -1,0 +1,37 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from notifications.models import OutboundMail
+from notifications.services import mail_dispatch
+
+MAX_ATTEMPTS = 8
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=MAX_ATTEMPTS,
+)
+def dispatch_mail(self, mail_id: int) -> bool:
+    return mail_dispatch(mail_id=mail_id)
+
+
+@shared_task(acks_late=True)
+def dispatch_pending_mail() -> int:
+    """Beat: re-enqueues mail left pending (broker down at commit, worker killed)."""
+    cutoff = timezone.now() - timedelta(minutes=1)
+    ids = list(
+        OutboundMail.objects.filter(
+            status__in=[OutboundMail.Status.PENDING, OutboundMail.Status.FAILED],
+            created_at__lt=cutoff,
+            attempts__lt=MAX_ATTEMPTS,
+        ).values_list("pk", flat=True)[:500]
+    )
+    for mail_id in ids:
+        dispatch_mail.delay(mail_id)
+    return len(ids)

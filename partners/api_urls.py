@@ -1,0 +1,7 @@
+from rest_framework.routers import SimpleRouter
+
+from partners.views import PartnerViewSet
+
+router = SimpleRouter()
+router.register("partners", PartnerViewSet, basename="partner")
+urlpatterns = router.urls

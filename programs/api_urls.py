@@ -1,0 +1,7 @@
+from rest_framework.routers import SimpleRouter
+
+from programs.views import ProgramViewSet
+
+router = SimpleRouter()
+router.register("programs", ProgramViewSet, basename="program")
+urlpatterns = router.urls

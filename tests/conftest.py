@@ -1,0 +1,100 @@
+"""Shared fixtures. Tests marked `postgres`, `redis` or `browser` need those services;
+locally they skip when a service is missing, in CI (REQUIRE_SERVICES=1) any skip fails."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _service_missing(marker: str) -> str | None:
+    if marker == "postgres" and not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return "needs PostgreSQL: set DATABASE_URL"
+    if marker == "redis" and not settings.REDIS_URL:
+        return "needs Redis: set REDIS_URL"
+    if marker == "browser" and not os.path.exists(CHROMIUM):
+        return "needs Debian's chromium (make browser)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in ("postgres", "redis", "browser"):
+            if item.get_closest_marker(marker) and (reason := _service_missing(marker)):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not REQUIRE_SERVICES:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        for report in skipped:
+            print(f"\nREQUIRE_SERVICES: skipped test is a failure here: {report.nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def fy24(db: None) -> Any:
+    """The FY24 program, loaded from its data file as `load_program fy24` does."""
+    from programs.models import Program
+    from programs.services import program_load
+
+    program_load(name="fy24")
+    return Program.objects.get(code="FY24-MWSDO")
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def as_role(db: None) -> Callable[..., APIClient]:
+    """`as_role("partner")` -> an APIClient authenticated by token as a new user of that role."""
+
+    def make(role: str, **kwargs: Any) -> APIClient:
+        user = factories.user_for_role(role, **kwargs)
+        client = APIClient()
+        from rest_framework.authtoken.models import Token
+
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return make
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
