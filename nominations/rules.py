@@ -1,0 +1,366 @@
+"""The FY24 rules engine: one place that decides eligibility, caps and voucher value.
+
+`evaluate()` checks a nomination (stage "nomination") or a closed deal (stage "close")
+against the program data and returns *every* failed rule with its ID from
+program-rules.md and a sentence a field rep understands, plus the cap row that applies
+(R-CAP-3: most specific wins) and the suggested value. It reads no FY24 number from
+Python: every threshold comes from the program's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+
+from core.choices import Category, Segment
+from core.errors import Violation
+from programs.models import CapRow, CombinedCapRow, Offer, Program, RowStatus, Workload
+
+CENT = Decimal("0.01")
+INELIGIBLE_CATEGORIES = {
+    Category.NON_PROFIT,
+    Category.US_FEDERAL,
+    Category.GPP,
+    Category.CSP,
+}  # R-ELIG-2 names them; R-ELIG-1 covers any other category a program leaves out.
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    category: str
+    segment: str
+    country: str
+    e3_licenses: int
+    public_institution: bool = False
+    name: str = "The customer"
+
+
+@dataclass(frozen=True)
+class DealFacts:
+    offer: str
+    workloads: Sequence[str]
+    amount: Decimal
+    deal_date: date  # expected close date at nomination, the real one at close
+    issue_date: date  # the voucher's issue date; at nomination the expected close stands in
+    agreement_type: str = "new"
+    upsell_expansion: bool = False
+    migration_sources: Sequence[str] = ()
+    ecif_funded: bool = False
+
+
+@dataclass(frozen=True)
+class CapResolution:
+    cap: Decimal
+    max_deal: Decimal | None
+    row_key: str
+    row_label: str
+
+
+@dataclass
+class Evaluation:
+    violations: list[Violation] = field(default_factory=list)
+    cap: CapResolution | None = None
+    suggested_value: Decimal | None = None
+    scheme: str = "commercial"
+    exclusive_group: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def fail(self, rule: str, message: str) -> None:
+        self.violations.append(Violation(rule, message))
+
+
+def _money(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+class ProgramRules:
+    """The program's data loaded once (a fixed number of queries), then pure checks."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.offers: dict[str, Offer] = {
+            o.code: o for o in program.offers.prefetch_related("workloads")
+        }
+        self.offer_workloads = {
+            code: {w.code for w in o.workloads.all()} for code, o in self.offers.items()
+        }
+        self.workloads: dict[str, Workload] = {
+            w.code: w for w in program.workloads.prefetch_related("country_lists")
+        }
+        self.workload_countries = {
+            code: {c for cl in w.country_lists.all() for c in cl.countries}
+            for code, w in self.workloads.items()
+        }
+        self.licence_limits = dict(
+            program.segment_rules.values_list("segment", "max_prior_e3_licences")
+        )
+        self.cap_rows: list[CapRow] = list(
+            program.cap_rows.filter(status=RowStatus.EFFECTIVE).select_related(
+                "offer", "required_workload"
+            )
+        )
+        self.combined_rows: list[CombinedCapRow] = list(
+            program.combined_cap_rows.filter(status=RowStatus.EFFECTIVE)
+        )
+
+    # -- scheme ---------------------------------------------------------------------------
+    def scheme_for(self, customer: CustomerFacts) -> str:
+        """Public-sector scheme: a public-sector category, or a public institution in a
+        category the program names (Decision, "Redemption: public sector customers")."""
+        p = self.program
+        if customer.category in p.public_sector_categories:
+            return "public_sector"
+        if customer.public_institution and customer.category in p.public_institution_categories:
+            return "public_sector"
+        return "commercial"
+
+    # -- caps -----------------------------------------------------------------------------
+    def resolve_cap(
+        self, *, customer: CustomerFacts, deal: DealFacts, offer: Offer
+    ) -> CapResolution | None:
+        """The applying row, most specific first (R-CAP-3)."""
+        if offer.cap_source == Offer.CapSource.COMBINED:
+            return self._combined_part(customer=customer, deal=deal, group=offer.exclusive_group)
+        candidates = [
+            row
+            for row in self.cap_rows
+            if row.offer_id == offer.pk and self._row_applies(row, customer=customer, deal=deal)
+        ]
+        if not candidates:
+            return None
+        best = max(candidates, key=self._specificity)
+        return CapResolution(best.cap, best.max_deal, best.key, best.label)
+
+    @staticmethod
+    def _specificity(row: CapRow) -> tuple[object, ...]:
+        span = (row.window_end - row.window_start).days
+        return (
+            row.priority,
+            row.required_workload_id is not None,
+            row.deal_above is not None,
+            row.deal_above or Decimal(0),
+            row.segment != "",
+            -span,
+            row.key,
+        )
+
+    @staticmethod
+    def _row_applies(row: CapRow, *, customer: CustomerFacts, deal: DealFacts) -> bool:
+        if row.segment and row.segment != customer.segment:
+            return False
+        day = deal.issue_date if row.basis == CapRow.Basis.ISSUED else deal.deal_date
+        if not row.covers(day):
+            return False
+        if row.deal_closed_by and deal.deal_date > row.deal_closed_by:
+            return False
+        if row.deal_above is not None and not deal.amount > row.deal_above:
+            return False
+        return not (
+            row.required_workload is not None and row.required_workload.code not in deal.workloads
+        )
+
+    def _combined_part(
+        self, *, customer: CustomerFacts, deal: DealFacts, group: str
+    ) -> CapResolution | None:
+        for row in sorted(self.combined_rows, key=lambda r: (r.window_start, r.key)):
+            if row.segment == customer.segment and row.covers(deal.deal_date):
+                part = row.part_cap(group)
+                if part is not None:
+                    return CapResolution(part, None, row.key, f"{row.label} ({group} part)")
+        return None
+
+    def value_for(self, amount: Decimal, cap: Decimal) -> Decimal:
+        """The program's value rate of the purchase, rounded down to the cent, capped."""
+        raw = (amount * self.program.value_rate).quantize(CENT, rounding=ROUND_DOWN)
+        return max(Decimal("0.00"), min(raw, cap))
+
+    # -- the checks -----------------------------------------------------------------------
+    def evaluate(
+        self,
+        *,
+        customer: CustomerFacts,
+        deal: DealFacts,
+        stage: str,
+        today: date,
+        held_groups: Iterable[str] = (),
+    ) -> Evaluation:
+        result = Evaluation(scheme=self.scheme_for(customer))
+        self._check_customer(result, customer)
+        self._check_dates(result, deal, stage=stage, today=today)
+        if deal.ecif_funded:
+            result.fail(
+                "R-ELIG-6",
+                "The offer cannot be combined with ECIF-funded deployment activity.",
+            )
+        if deal.agreement_type != "new" and not deal.upsell_expansion:
+            result.fail(
+                "R-ELIG-7",
+                "EA renewals and mid-term purchases qualify only when they drive upsell or "
+                "expansion; confirm the upsell or expansion.",
+            )
+        if deal.amount <= 0:
+            result.fail("R-CAP-2", "The deal value must be more than zero.")
+
+        offer = self.offers.get(deal.offer)
+        if offer is None:
+            known = ", ".join(sorted(self.offers))
+            result.fail("R-OFFER-1", f"{deal.offer!r} is not an offer of this program ({known}).")
+            return result
+        result.exclusive_group = offer.exclusive_group
+        if offer.exclusive_group in set(held_groups):
+            result.fail(
+                "R-OFFER-1",
+                f"{customer.name} already has a nomination or voucher in the "
+                f"'{offer.exclusive_group}' group of this program; " + self._group_hint(offer),
+            )
+        self._check_migration(result, offer, deal)
+        self._check_workloads(result, offer, customer, deal)
+
+        cap = self.resolve_cap(customer=customer, deal=deal, offer=offer)
+        if cap is None:
+            result.fail(
+                "R-CAP-1",
+                f"No cap row of {self.program.code} applies to {offer.code} for "
+                f"{Segment(customer.segment).label} deals on {deal.deal_date:%Y-%m-%d}.",
+            )
+            return result
+        result.cap = cap
+        if cap.max_deal is not None and deal.amount > cap.max_deal:
+            result.fail(
+                "R-CAP-2",
+                f"Deals above {_money(cap.max_deal)} are not eligible under “{cap.row_label}”; "
+                f"this deal is {_money(deal.amount)}.",
+            )
+            return result
+        if deal.amount > 0:
+            result.suggested_value = self.value_for(deal.amount, cap.cap)
+        return result
+
+    def _group_hint(self, offer: Offer) -> str:
+        others = sorted(
+            code for code, o in self.offers.items() if o.exclusive_group != offer.exclusive_group
+        )
+        combinable = f" It can still be combined with {', '.join(others)}." if others else ""
+        return f"offers of one group cannot be combined.{combinable}"
+
+    def _check_customer(self, result: Evaluation, customer: CustomerFacts) -> None:
+        if customer.category not in self.program.eligible_categories:
+            rule = "R-ELIG-2" if customer.category in INELIGIBLE_CATEGORIES else "R-ELIG-1"
+            label = (
+                Category(customer.category).label
+                if customer.category in Category.values
+                else customer.category
+            )
+            result.fail(rule, f"{label} customers are not eligible for this program.")
+        limit = self.licence_limits.get(customer.segment)
+        if limit is None:
+            result.fail(
+                "R-ELIG-3", f"The program sets no licence rule for the {customer.segment} segment."
+            )
+        elif customer.e3_licenses >= limit:
+            result.fail(
+                "R-ELIG-3",
+                f"{Segment(customer.segment).label} customers must own fewer than {limit:,} "
+                f"M365 E3 licences before the promotion; {customer.name} owns "
+                f"{customer.e3_licenses:,}.",
+            )
+
+    def _check_dates(self, result: Evaluation, deal: DealFacts, *, stage: str, today: date) -> None:
+        p = self.program
+        if not p.window_start <= deal.deal_date <= p.window_end:
+            what = "expected to close" if stage == "nomination" else "closed"
+            result.fail(
+                "R-ELIG-7",
+                f"The deal is {what} on {deal.deal_date:%Y-%m-%d}, outside the program's "
+                f"qualifying purchase window {p.window_start:%Y-%m-%d} to {p.window_end:%Y-%m-%d}.",
+            )
+        if stage == "nomination" and deal.deal_date < today:
+            result.fail(
+                "R-ELIG-4",
+                "Customers must be nominated and approved before the deal closes; the expected "
+                f"close date {deal.deal_date:%Y-%m-%d} has passed.",
+            )
+        if stage == "close" and deal.deal_date > today:
+            result.fail(
+                "R-VOU-1", "A deal can be recorded as closed only on or after its close date."
+            )
+
+    def _check_migration(self, result: Evaluation, offer: Offer, deal: DealFacts) -> None:
+        if not offer.requires_migration:
+            return
+        qualifying = set(offer.qualifying_migration_sources) & set(deal.migration_sources)
+        if qualifying:
+            return
+        if "tenant_to_tenant" in deal.migration_sources:
+            result.fail(
+                "R-OFFER-2",
+                f"A tenant-to-tenant migration does not qualify for {offer.name}; it needs a "
+                "migration from Office on-premises and/or a competitor.",
+            )
+        else:
+            result.fail(
+                "R-OFFER-2",
+                f"{offer.name} requires a migration from Office on-premises and/or one or more "
+                "competitors.",
+            )
+
+    def _check_workloads(
+        self, result: Evaluation, offer: Offer, customer: CustomerFacts, deal: DealFacts
+    ) -> None:
+        chosen = list(dict.fromkeys(deal.workloads))
+        if not chosen:
+            result.fail("R-WL-1", "Choose at least one qualifying workload.")
+            return
+        allowed = self.offer_workloads[offer.code]
+        for code in chosen:
+            workload = self.workloads.get(code)
+            if workload is None:
+                result.fail("R-WL-1", f"{code!r} is not a workload of this program.")
+                continue
+            if code not in allowed:
+                result.fail(
+                    self._mismatch_rule(workload, offer),
+                    f"{workload.name} does not qualify for {offer.name}.",
+                )
+                continue
+            if workload.requires_any_of and not set(workload.requires_any_of) & set(chosen):
+                needed = " or ".join(workload.requires_any_of)
+                result.fail(
+                    "R-WL-1",
+                    f"{workload.name} qualifies only when attached to a new {needed} purchase.",
+                )
+            self._check_restricted(result, workload, customer, deal)
+        if allowed and not set(chosen) & allowed:
+            result.fail("R-WL-1", f"None of the chosen workloads qualifies for {offer.name}.")
+
+    def _mismatch_rule(self, workload: Workload, offer: Offer) -> str:
+        """R-WL-3 when an offer with one dedicated workload is involved (Copilot), else R-WL-1."""
+        dedicated = {c for c, wl in self.offer_workloads.items() if len(wl) == 1}
+        dedicated_workloads = {w for c in dedicated for w in self.offer_workloads[c]}
+        if offer.code in dedicated or workload.code in dedicated_workloads:
+            return "R-WL-3"
+        return "R-WL-1"
+
+    def _check_restricted(
+        self, result: Evaluation, workload: Workload, customer: CustomerFacts, deal: DealFacts
+    ) -> None:
+        if workload.segments and customer.segment not in workload.segments:
+            allowed = ", ".join(Segment(s).label for s in workload.segments)
+            result.fail("R-WL-2", f"{workload.name} is only for {allowed} customers.")
+        countries = self.workload_countries.get(workload.code)
+        if countries and customer.country not in countries:
+            result.fail(
+                "R-WL-2",
+                f"{workload.name} is only offered in the program's listed emerging-market "
+                f"countries; {customer.country} is not one of them.",
+            )
+        start, end = workload.available_from, workload.available_until
+        if (start and deal.deal_date < start) or (end and deal.deal_date > end):
+            span = f"{start:%Y-%m-%d}" if start else "the start"
+            span += f" to {end:%Y-%m-%d}" if end else " onwards"
+            result.fail("R-WL-2", f"{workload.name} is only available for deals from {span}.")
