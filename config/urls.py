@@ -12,6 +12,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("customers.api_urls")),
     path("", include("partners.api_urls")),
     path("", include("payments.api_urls")),
+    path("", include("nominations.api_urls")),
+    path("", include("vouchers.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +22,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("programs.urls")),
+    path("", include("nominations.urls")),
+    path("", include("vouchers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
 ]

@@ -13,6 +13,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not user.is_authenticated:
         return {"nav_items": [], "acting_role": ""}
     items = [("Home", reverse("home"))]
+    if has_scope(user, "nominations:read"):
+        items.append(("Nominations", reverse("nomination-list")))
+    if has_scope(user, "vouchers:read"):
+        items.append(("Vouchers", reverse("voucher-list")))
+    if has_scope(user, "vouchers:claim"):
+        items.append(("Claim", reverse("voucher-claim")))
     if has_scope(user, "programs:write"):
         items.append(("Admin", reverse("admin:index")))
     if has_scope(user, "mail:read"):

@@ -5,8 +5,8 @@ from datetime import date
 
 
 def add_months(day: date, months: int) -> date:
-    """Calendar months later, clamped to the month's last day (R-VOU-2:
-    2024-08-31 + 6 months = 2025-02-28; 2023-08-31 + 6 = 2024-02-29)."""
+    """Calendar months later, clamped to the month's last day (R-VOU-2: 31 August plus
+    six months is the last day of February, the 29th in a leap year)."""
     month_index = day.month - 1 + months
     year = day.year + month_index // 12
     month = month_index % 12 + 1

@@ -6,16 +6,22 @@ Each function returns `Task`s; features add theirs here as they land.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from core.choices import Role
 from core.scopes import effective_role
+from nominations.models import Nomination
+from nominations.selectors import nominations_visible_to
 from notifications.models import OutboundMail
 from partners.models import Partner
 from payments.models import FxRate
 from programs.models import CapRow, CombinedCapRow, Program, RowStatus
+from vouchers.models import Voucher
+from vouchers.selectors import vouchers_visible_to
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,28 @@ def _program_manager(user: User) -> list[Task]:
                 "action",
             )
         )
+    waiting = Nomination.objects.filter(status=Nomination.Status.SUBMITTED).count()
+    if waiting:
+        tasks.insert(
+            0,
+            Task(
+                f"{waiting} nomination(s) to decide",
+                "Approve or reject them before their deals close (R-ELIG-4).",
+                reverse("nomination-list") + "?status=submitted",
+                "action",
+            ),
+        )
+    approved = Nomination.objects.filter(status=Nomination.Status.APPROVED).count()
+    if approved:
+        tasks.insert(
+            1 if waiting else 0,
+            Task(
+                f"{approved} approved, deal not recorded",
+                "Record the closed deal to issue the voucher.",
+                reverse("nomination-list") + "?status=approved",
+                "action",
+            ),
+        )
     failed = OutboundMail.objects.filter(status=OutboundMail.Status.FAILED).count()
     if failed:
         tasks.append(
@@ -91,35 +119,118 @@ def _partner(user: User) -> list[Task]:
                 tone="warning",
             )
         ]
-    return [
+    tasks = []
+    forwarded = vouchers_visible_to(user).filter(status=Voucher.Status.ISSUED)
+    for voucher in forwarded.order_by("expires_on")[:5]:
+        tasks.append(
+            Task(
+                f"{voucher.customer.name} sent you a voucher",
+                f"{voucher.code}: ${voucher.value:,.2f}, {voucher.offer.name}. "
+                "Claim or decline it.",
+                reverse("voucher-detail", args=[voucher.code]),
+                "action",
+            )
+        )
+    claimed = vouchers_visible_to(user).filter(status=Voucher.Status.CLAIMED).count()
+    if claimed:
+        tasks.append(
+            Task(
+                f"{claimed} voucher(s) in progress",
+                "Submit the signed SOW and POE before each voucher expires (R-VOU-2).",
+                reverse("voucher-list") + "?status=claimed",
+            )
+        )
+    tasks.append(
         Task(
             "Claim a voucher",
             "When a customer hands you a voucher code, claim it to start the engagement.",
-            tone="action",
+            reverse("voucher-claim"),
+            "action" if not tasks else "info",
         )
-    ]
+    )
+    return tasks
 
 
 def _customer(user: User) -> list[Task]:
     if user.customer is None:
         return []
-    return [
-        Task(
-            "Your organisation",
-            f"{user.customer.name} (TPID {user.customer.tpid}). Vouchers issued to "
-            "you will appear here; forward one to a FastTrack Ready Partner to start.",
+    tasks = []
+    today = timezone.localdate()
+    for voucher in (
+        vouchers_visible_to(user).filter(status=Voucher.Status.ISSUED).order_by("expires_on")[:5]
+    ):
+        days = (voucher.expires_on - today).days
+        tasks.append(
+            Task(
+                f"Choose a partner for {voucher.code}",
+                f"${voucher.value:,.2f} {voucher.offer.name}; {days} days left to redeem. "
+                "Forward it "
+                "to a FastTrack Ready Partner.",
+                reverse("voucher-detail", args=[voucher.code]),
+                "warning" if days <= 30 else "action",
+            )
         )
-    ]
+    claimed = vouchers_visible_to(user).filter(status=Voucher.Status.CLAIMED).count()
+    if claimed:
+        tasks.append(
+            Task(
+                f"{claimed} voucher(s) with a partner",
+                "Your partner is deploying; follow progress on the voucher page.",
+                reverse("voucher-list") + "?status=claimed",
+            )
+        )
+    if not tasks:
+        tasks.append(
+            Task(
+                "Your organisation",
+                f"{user.customer.name} (TPID {user.customer.tpid}). Vouchers "
+                "issued to you will appear here; your Microsoft account team nominates you.",
+            )
+        )
+    return tasks
 
 
 def _field_rep(user: User) -> list[Task]:
-    return [
+    mine = nominations_visible_to(user)
+    tasks = [
         Task(
-            "Nominate customers before the deal closes",
+            "Nominate a customer",
             "Nominations must be approved before the deal closes (R-ELIG-4).",
-            tone="action",
+            reverse("nomination-new"),
+            "action",
         )
     ]
+    waiting = mine.filter(status=Nomination.Status.SUBMITTED).count()
+    if waiting:
+        tasks.append(
+            Task(
+                f"{waiting} nomination(s) awaiting approval",
+                "A program manager decides them.",
+                reverse("nomination-list") + "?status=submitted",
+            )
+        )
+    approved = mine.filter(status=Nomination.Status.APPROVED).count()
+    if approved:
+        tasks.append(
+            Task(
+                f"{approved} approved nomination(s)",
+                "The voucher is issued once the deal closes.",
+                reverse("nomination-list") + "?status=approved",
+            )
+        )
+    rejected = mine.filter(
+        status=Nomination.Status.REJECTED, decided_at__gte=timezone.now() - timedelta(days=14)
+    )
+    for nomination in rejected[:3]:
+        tasks.append(
+            Task(
+                f"Rejected: {nomination.customer.name}",
+                nomination.rejection_reason,
+                reverse("nomination-detail", args=[nomination.pk]),
+                "warning",
+            )
+        )
+    return tasks
 
 
 def _reviewer(user: User) -> list[Task]:

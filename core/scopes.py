@@ -27,12 +27,46 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "fx:read",
             "fx:write",
             "mail:read",
+            "nominations:read",
+            "nominations:decide",
+            "vouchers:read",
+            "vouchers:pdf",
         }
     ),
-    Role.FIELD_REP: frozenset({"programs:read", "customers:read", "partners:read"}),
-    Role.REVIEWER: frozenset({"programs:read", "customers:read", "partners:read", "fx:read"}),
-    Role.CUSTOMER: frozenset({"programs:read", "customers:read", "partners:read"}),
-    Role.PARTNER: frozenset({"programs:read", "partners:read", "fx:read"}),
+    Role.FIELD_REP: frozenset(
+        {
+            "programs:read",
+            "customers:read",
+            "partners:read",
+            "nominations:read",
+            "nominations:write",
+            "vouchers:read",
+            "vouchers:pdf",
+        }
+    ),
+    Role.REVIEWER: frozenset(
+        {
+            "programs:read",
+            "customers:read",
+            "partners:read",
+            "fx:read",
+            "nominations:read",
+            "vouchers:read",
+        }
+    ),
+    Role.CUSTOMER: frozenset(
+        {
+            "programs:read",
+            "customers:read",
+            "partners:read",
+            "vouchers:read",
+            "vouchers:pdf",
+            "vouchers:forward",
+        }
+    ),
+    Role.PARTNER: frozenset(
+        {"programs:read", "partners:read", "fx:read", "vouchers:read", "vouchers:claim"}
+    ),
 }
 
 

@@ -37,7 +37,9 @@ class Nomination(TimeStampedModel):
         "customers.Customer", on_delete=models.PROTECT, related_name="nominations"
     )
     offer = models.ForeignKey("programs.Offer", on_delete=models.PROTECT, related_name="+")
-    exclusive_group = models.SlugField(max_length=40, help_text="Copied from the offer (R-OFFER-1).")
+    exclusive_group = models.SlugField(
+        max_length=40, help_text="Copied from the offer (R-OFFER-1)."
+    )
     workloads = models.JSONField(default=list)
     deal_value = MoneyField(help_text="Expected qualifying purchase, USD.")
     expected_close_date = models.DateField()

@@ -74,6 +74,10 @@ class Evaluation:
         self.violations.append(Violation(rule, message))
 
 
+def _segment_label(code: str) -> str:
+    return Segment(code).label if code in Segment.values else code
+
+
 def _money(amount: Decimal) -> str:
     return f"${amount:,.2f}"
 
@@ -189,6 +193,8 @@ class ProgramRules:
         today: date,
         held_groups: Iterable[str] = (),
     ) -> Evaluation:
+        if stage not in ("nomination", "close"):
+            raise ValueError(f"stage must be 'nomination' or 'close', not {stage!r}")
         result = Evaluation(scheme=self.scheme_for(customer))
         self._check_customer(result, customer)
         self._check_dates(result, deal, stage=stage, today=today)
@@ -226,7 +232,7 @@ class ProgramRules:
             result.fail(
                 "R-CAP-1",
                 f"No cap row of {self.program.code} applies to {offer.code} for "
-                f"{Segment(customer.segment).label} deals on {deal.deal_date:%Y-%m-%d}.",
+                f"{_segment_label(customer.segment)} deals on {deal.deal_date:%Y-%m-%d}.",
             )
             return result
         result.cap = cap
@@ -265,7 +271,7 @@ class ProgramRules:
         elif customer.e3_licenses >= limit:
             result.fail(
                 "R-ELIG-3",
-                f"{Segment(customer.segment).label} customers must own fewer than {limit:,} "
+                f"{_segment_label(customer.segment)} customers must own fewer than {limit:,} "
                 f"M365 E3 licences before the promotion; {customer.name} owns "
                 f"{customer.e3_licenses:,}.",
             )
@@ -350,7 +356,7 @@ class ProgramRules:
         self, result: Evaluation, workload: Workload, customer: CustomerFacts, deal: DealFacts
     ) -> None:
         if workload.segments and customer.segment not in workload.segments:
-            allowed = ", ".join(Segment(s).label for s in workload.segments)
+            allowed = ", ".join(_segment_label(s) for s in workload.segments)
             result.fail("R-WL-2", f"{workload.name} is only for {allowed} customers.")
         countries = self.workload_countries.get(workload.code)
         if countries and customer.country not in countries:

@@ -7,6 +7,7 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.dates import add_years
 from core.errors import ApplicationError
 from programs.models import (
     CapRow,
@@ -70,6 +72,32 @@ def program_data_path(name: str) -> Path:
             f"No program data named {name!r}; known: {known}.", code="unknown_program"
         )
     return path
+
+
+def _shift_dates(value: Any, years: int) -> Any:
+    if isinstance(value, date):
+        return add_years(value, years)
+    if isinstance(value, dict):
+        return {k: _shift_dates(v, years) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift_dates(v, years) for v in value]
+    return value
+
+
+def _resolve_extends(data: dict[str, Any]) -> dict[str, Any]:
+    """`extends = "fy24"` takes another file's tables; `shift_years = N` moves every date
+    by N years; the file's own `[program]` keys override the base's."""
+    base_name = data.get("extends")
+    if not base_name:
+        return data
+    base = _resolve_extends(tomllib.loads(program_data_path(base_name).read_text("utf-8")))
+    merged = _shift_dates(base, int(data.get("shift_years", 0)))
+    for key, value in data.items():
+        if key == "program":
+            merged["program"] = {**merged["program"], **value}
+        elif key not in ("extends", "shift_years"):
+            merged[key] = value
+    return merged
 
 
 def find_overlaps(
@@ -181,7 +209,7 @@ def program_load(*, name: str) -> LoadReport:
     path = program_data_path(name)
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
-    data = tomllib.loads(raw.decode("utf-8"))
+    data = _resolve_extends(tomllib.loads(raw.decode("utf-8")))
     if data.get("schema_version") not in SUPPORTED_SCHEMA_VERSIONS:
         raise ApplicationError(f"{path.name}: unsupported schema_version.", code="bad_program_data")
     spec = data["program"]

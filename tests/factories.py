@@ -68,3 +68,32 @@ def user_for_role(role: str, **kwargs: Any) -> User:
     if role == Role.PARTNER:
         kwargs.setdefault("partner", PartnerFactory())
     return UserFactory(role=role, **kwargs)
+
+
+def nominate(program: Any, customer: Customer, rep: User, **overrides: Any) -> Any:
+    """A nomination through the service, as a field rep makes it."""
+    from nominations.services import nomination_create
+
+    params: dict[str, Any] = {
+        "offer": "DEPLOY",
+        "workloads": ["M365_E3", "M365_E5"],
+        "deal_value": Decimal("400000.00"),
+        "expected_close_date": program.window_end,
+        "agreement_type": "new",
+        **overrides,
+    }
+    return nomination_create(user=rep, program=program, customer=customer, **params)
+
+
+def issue_voucher(program: Any, customer: Customer, rep: User, pm: User, **overrides: Any) -> Any:
+    """Nominated, approved and closed today: an issued voucher."""
+    from django.utils import timezone
+
+    from nominations.services import nomination_approve, nomination_close_deal
+
+    amount = overrides.pop("purchase_amount", Decimal("400000.00"))
+    nomination = nominate(program, customer, rep, **overrides)
+    nomination_approve(nomination_id=nomination.pk, user=pm)
+    return nomination_close_deal(
+        nomination_id=nomination.pk, user=pm, closed_on=timezone.localdate(), purchase_amount=amount
+    )

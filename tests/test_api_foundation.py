@@ -268,3 +268,14 @@ def test_superuser_acts_as_program_manager(api: APIClient) -> None:
     admin = User.objects.create_superuser("root", "root@example.com", "pass-word-123")
     api.force_authenticate(admin)
     assert api.post("/api/v1/customers/", CUSTOMER, format="json").status_code == 201
+
+
+def test_openapi_schema_is_valid_and_warning_free(tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    for path in ("/api/v1/nominations/{id}/close-deal/", "/api/v1/vouchers/{code}/claim/",
+                 "/api/v1/vouchers/{code}/voucher.pdf"):
+        assert path in text

@@ -147,3 +147,23 @@ def test_no_fy24_numbers_in_python() -> None:
             if FY24_LITERALS.search(line):
                 offenders.append(f"{rel}:{lineno}: {line.strip()}")
     assert offenders == []
+
+
+def test_demo_program_extends_fy24_with_dates_moved() -> None:
+    report = program_load(name="demo")
+    assert report.changed and len(report.overlaps) == 2
+    demo = Program.objects.get(code="DEMO-FY27")
+    fy24 = (
+        Program.objects.get(code="FY24-MWSDO")
+        if Program.objects.filter(code="FY24-MWSDO")
+        else None
+    )
+    assert fy24 is None  # extends reads the file, it does not need FY24 loaded
+    assert (demo.window_start.year, demo.window_end.year) == (2026, 2027)
+    row = demo.cap_rows.get(key="deploy-q4-large")
+    assert (row.window_start.isoformat(), row.deal_closed_by.isoformat()) == (
+        "2027-04-01",
+        "2027-06-30",
+    )
+    assert row.cap == Decimal("95000.00") and demo.offers.count() == 3
+    assert program_load(name="demo").changed is False

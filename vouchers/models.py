@@ -76,7 +76,8 @@ class Voucher(TimeStampedModel):
                 condition=Q(expires_on__gt=F("issued_on")), name="voucher_expires_after_issue"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["issued", "expired", "cancelled"]) | Q(partner__isnull=False),
+                condition=Q(status__in=["issued", "expired", "cancelled"])
+                | Q(partner__isnull=False),
                 name="voucher_claimed_has_partner",
             ),
         ]
@@ -85,7 +86,7 @@ class Voucher(TimeStampedModel):
         return self.code
 
     @property
-    def remaining(self):  # type: ignore[no-untyped-def]
+    def remaining(self):
         return self.value - self.paid_total
 
     @transition(field=status, source=Status.ISSUED, target=Status.CLAIMED)

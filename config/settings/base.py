@@ -149,6 +149,8 @@ STORAGES = {
     "default": _private_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Claim attempts per user and per address: (attempts, seconds). Codes cannot be guessed.
+RATE_LIMITS = {"claim": (env.int("CLAIM_RATE_LIMIT", default=10), 60)}
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Mail: every message goes through the outbox (notifications.OutboundMail) and is
@@ -225,6 +227,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "NominationStatusEnum": "nominations.models.Nomination.Status",
+        "VoucherStatusEnum": "vouchers.models.Voucher.Status",
+        "CapRowStatusEnum": "programs.models.RowStatus",
+    },
 }
 
 CACHES = {
@@ -241,6 +248,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 SESSION_COOKIE_HTTPONLY = True

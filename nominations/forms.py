@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import User
+from customers.models import Customer
+from customers.selectors import customers_visible_to
+from nominations.models import AgreementType, MigrationSource
+from programs.models import Program
+
+
+def open_programs() -> Any:
+    """Programs still taking purchases, newest first."""
+    return Program.objects.filter(is_active=True, window_end__gte=timezone.localdate()).order_by(
+        "-window_start"
+    )
+
+
+class NominationForm(forms.Form):
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(), to_field_name="code", empty_label=None
+    )
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.none(), to_field_name="tpid", empty_label="Choose a customer…"
+    )
+    offer = forms.ChoiceField(widget=forms.RadioSelect)
+    workloads = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    deal_value = forms.DecimalField(
+        label="Expected deal value (USD)",
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+    )
+    expected_close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    agreement_type = forms.ChoiceField(choices=AgreementType.choices, initial="new")
+    upsell_expansion = forms.BooleanField(
+        required=False, label="The purchase drives upsell or expansion (renewals and mid-term)"
+    )
+    migration_sources = forms.MultipleChoiceField(
+        choices=MigrationSource.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Migration from",
+    )
+    ecif_funded = forms.BooleanField(required=False, label="Deployment is ECIF-funded")
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        programs = open_programs()
+        self.fields["program"].queryset = programs  # type: ignore[attr-defined]
+        self.fields["customer"].queryset = customers_visible_to(user).order_by("name")  # type: ignore[attr-defined]
+        program = self._selected_program(programs)
+        offers = list(program.offers.order_by("code")) if program else []
+        workloads = list(program.workloads.order_by("code")) if program else []
+        self.fields["offer"].choices = [(o.code, f"{o.name} ({o.code})") for o in offers]  # type: ignore[attr-defined]
+        self.fields["workloads"].choices = [(w.code, w.name) for w in workloads]  # type: ignore[attr-defined]
+
+    def _selected_program(self, programs: Any) -> Program | None:
+        code = self.data.get("program") if self.is_bound else None
+        return (programs.filter(code=code).first() if code else None) or programs.first()
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        return {
+            **data,
+            "offer": data["offer"],
+            "workloads": list(data["workloads"]),
+            "migration_sources": list(data["migration_sources"]),
+        }
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class CloseDealForm(forms.Form):
+    closed_on = forms.DateField(
+        label="Deal closed on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    purchase_amount = forms.DecimalField(
+        label="Qualifying purchase (USD)",
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+    )
+    value = forms.DecimalField(
+        label="Voucher value (USD, optional: lowers the suggested value)",
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+    )

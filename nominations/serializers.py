@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from core.events import events_for
+from core.serializers import EventSerializer
+from nominations.models import AgreementType, MigrationSource, Nomination
+
+
+class NominationInputSerializer(serializers.Serializer):
+    program = serializers.CharField(help_text="Program code, e.g. FY24-MWSDO.")
+    customer = serializers.CharField(help_text="Customer TPID.")
+    offer = serializers.CharField(help_text="DEPLOY, MIGRATE or COPILOT.")
+    workloads = serializers.ListField(child=serializers.CharField(max_length=40), max_length=20)
+    deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    expected_close_date = serializers.DateField()
+    agreement_type = serializers.ChoiceField(choices=AgreementType.choices, default="new")
+    upsell_expansion = serializers.BooleanField(default=False)
+    migration_sources = serializers.ListField(
+        child=serializers.ChoiceField(choices=MigrationSource.choices), required=False, default=list
+    )
+    ecif_funded = serializers.BooleanField(default=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class NominationSerializer(serializers.ModelSerializer):
+    program = serializers.CharField(source="program.code")
+    customer = serializers.CharField(source="customer.tpid")
+    customer_name = serializers.CharField(source="customer.name")
+    offer = serializers.CharField(source="offer.code")
+    nominated_by = serializers.CharField(source="nominated_by.username")
+    voucher = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Nomination
+        fields = [
+            "id",
+            "status",
+            "program",
+            "customer",
+            "customer_name",
+            "offer",
+            "workloads",
+            "deal_value",
+            "expected_close_date",
+            "agreement_type",
+            "upsell_expansion",
+            "migration_sources",
+            "ecif_funded",
+            "notes",
+            "nominated_by",
+            "estimated_value",
+            "estimated_cap",
+            "rejection_reason",
+            "decided_at",
+            "closed_on",
+            "purchase_amount",
+            "voucher",
+            "created_at",
+            "events",
+        ]
+        read_only_fields = fields
+
+    def get_voucher(self, obj: Nomination) -> str | None:
+        voucher = getattr(obj, "voucher", None)
+        return voucher.code if voucher is not None else None
+
+    def get_events(self, obj: Nomination) -> list[dict[str, Any]]:
+        if not self.context.get("with_events"):
+            return []
+        return EventSerializer(events_for("nomination", obj.pk), many=True).data  # type: ignore[return-value]
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class CloseDealSerializer(serializers.Serializer):
+    closed_on = serializers.DateField()
+    purchase_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True
+    )
+
+
+class ViolationOut(serializers.Serializer):
+    rule = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CheckResultSerializer(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    violations = ViolationOut(many=True)
+    cap = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    cap_row = serializers.CharField(allow_null=True)
+    suggested_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    scheme = serializers.CharField()

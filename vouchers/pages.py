@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import ApplicationError
+from core.events import events_for
+from core.pages import add_refusal, require_scope
+from core.ratelimit import rate_limit
+from core.scopes import has_scope
+from partners.models import Partner
+from vouchers.forms import ClaimForm, DeclineForm, ForwardForm
+from vouchers.models import Voucher
+from vouchers.pdf import voucher_workload_names
+from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
+from vouchers.services import voucher_claim, voucher_decline, voucher_forward
+
+
+def _page_voucher(request: HttpRequest, code: str) -> Voucher:
+    """Pages treat a mistyped code like a missing voucher: 404."""
+    try:
+        return voucher_for(request.user, code)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def voucher_list(request: HttpRequest) -> HttpResponse:
+    require_scope(request, "vouchers:read")
+    qs = vouchers_visible_to(request.user)  # type: ignore[arg-type]
+    status = request.GET.get("status", "")
+    if status in Voucher.Status.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("expires_on", "id"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "vouchers/list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Voucher.Status.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _voucher_page(
+    request: HttpRequest,
+    voucher: Voucher,
+    *,
+    forward_form: ForwardForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    today = timezone.localdate()
+    can_forward = has_scope(user, "vouchers:forward") and voucher.status == Voucher.Status.ISSUED  # type: ignore[arg-type]
+    return render(
+        request,
+        "vouchers/detail.html",
+        {
+            "voucher": voucher,
+            "workload_names": voucher_workload_names(voucher),
+            "events": events_for("voucher", voucher.pk),
+            "days_left": (voucher.expires_on - today).days,
+            "can_forward": can_forward,
+            "forward_form": forward_form or ForwardForm(),
+            "forwards": voucher.forwards.select_related("partner"),
+            "can_pdf": has_scope(user, "vouchers:pdf"),  # type: ignore[arg-type]
+            "is_partner_view": has_scope(user, "vouchers:claim"),  # type: ignore[arg-type]
+            "decline_form": DeclineForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def voucher_detail(request: HttpRequest, code: str) -> HttpResponse:
+    require_scope(request, "vouchers:read")
+    return _voucher_page(request, _page_voucher(request, code))
+
+
+@login_required
+@require_POST
+def voucher_forward_page(request: HttpRequest, code: str) -> HttpResponse:
+    require_scope(request, "vouchers:forward")
+    voucher = _page_voucher(request, code)
+    form = ForwardForm(request.POST)
+    if form.is_valid():
+        try:
+            forward = voucher_forward(
+                voucher_id=voucher.pk,
+                user=request.user,  # type: ignore[arg-type]
+                partner_id=form.cleaned_data["partner"],
+                message=form.cleaned_data["message"],
+            )
+        except ApplicationError as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Voucher sent to {forward.partner.name}. You'll hear when they accept or decline.",
+            )
+            return redirect("voucher-detail", code=voucher.code)
+    else:
+        form.errors.pop("partner", None)
+        form.add_error(None, "Choose a partner from the directory.")
+    return _voucher_page(request, voucher, forward_form=form, status=400)
+
+
+@login_required
+def partner_directory(request: HttpRequest) -> HttpResponse:
+    """htmx: FastTrack Ready Partners matching the search (R-VOU-4)."""
+    require_scope(request, "vouchers:forward")
+    q = request.GET.get("q", "").strip()[:100]
+    partners = Partner.objects.filter(frp_approved=True)
+    if q:
+        partners = partners.filter(
+            Q(name__icontains=q) | Q(partner_id__icontains=q) | Q(country__iexact=q)
+        )
+    return render(
+        request, "vouchers/_directory.html", {"partners": partners.order_by("name")[:25], "q": q}
+    )
+
+
+@login_required
+def voucher_claim_page(request: HttpRequest) -> HttpResponse:
+    require_scope(request, "vouchers:claim")
+    form = ClaimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rate_limit(scope="claim", request=request)
+            voucher = voucher_claim(
+                code=code_or_error(form.cleaned_data["code"]),
+                user=request.user,  # type: ignore[arg-type]
+            )
+        except Http404:
+            form.add_error(
+                "code", "No voucher has this code. Check it against the customer's voucher mail."
+            )
+        except ApplicationError as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(
+                request, f"You now redeem voucher {voucher.code} for {voucher.customer.name}."
+            )
+            return redirect("voucher-detail", code=voucher.code)
+    return render(
+        request, "vouchers/claim.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def voucher_decline_page(request: HttpRequest, code: str) -> HttpResponse:
+    require_scope(request, "vouchers:claim")
+    voucher = _page_voucher(request, code)
+    form = DeclineForm(request.POST)
+    form.is_valid()
+    try:
+        voucher_decline(
+            voucher_id=voucher.pk,
+            user=request.user,
+            reason=form.cleaned_data.get("reason", ""),  # type: ignore[arg-type]
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("voucher-detail", code=voucher.code)
+    messages.success(request, f"You declined voucher {voucher.code}; the customer has been told.")
+    return redirect("voucher-list")

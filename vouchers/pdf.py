@@ -1,0 +1,71 @@
+"""The voucher as a one-page A4 PDF: attached to the issue mail (R-VOU-3) and downloadable.
+
+Rendered by WeasyPrint from `templates/vouchers/voucher_pdf.html`. The document uses only
+the DejaVu fonts Debian ships and inline SVG; it never fetches anything: the URL fetcher
+refuses every scheme except `data:`, so even a stray URL in user text could not make the
+renderer touch the network or the file system.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import weasyprint
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint.urls import URLFetcher
+
+from programs.models import Workload
+from vouchers.models import Voucher
+
+TEMPLATE = "vouchers/voucher_pdf.html"
+CONTENT_TYPE = "application/pdf"
+
+
+def voucher_workload_names(voucher: Voucher) -> list[str]:
+    """Names of the voucher's eligible workloads, in the voucher's order (code if unknown)."""
+    names = dict(
+        Workload.objects.filter(program_id=voucher.program_id, code__in=voucher.workloads)
+        .values_list("code", "name")
+        .order_by()
+    )
+    return [names.get(code, code) for code in voucher.workloads]
+
+
+def voucher_pdf_filename(voucher: Voucher) -> str:
+    return f"FastTrack-voucher-{voucher.code}.pdf"
+
+
+def voucher_pdf_context(voucher: Voucher) -> dict[str, Any]:
+    return {
+        "voucher": voucher,
+        "workload_names": voucher_workload_names(voucher),
+        "is_public_sector": voucher.scheme == Voucher.Scheme.PUBLIC_SECTOR,
+        "site_url": settings.SITE_URL,
+        "generated_on": timezone.localdate(),
+    }
+
+
+def render_voucher_pdf(voucher: Voucher) -> bytes:
+    """The voucher as PDF bytes on one A4 page.
+
+    Very long names (a 200-character customer name, long workload names) would push the
+    terms onto a second page; then the document is laid out once more in a tighter style.
+    """
+    context = voucher_pdf_context(voucher)
+    document = _layout({**context, "compact": False})
+    if len(document.pages) > 1:
+        document = _layout({**context, "compact": True})
+    pdf = document.write_pdf()
+    if not isinstance(pdf, bytes):  # write_pdf() without a target returns the bytes
+        raise TypeError("WeasyPrint returned no PDF bytes")
+    return pdf
+
+
+def _layout(context: dict[str, Any]) -> Any:
+    html = render_to_string(TEMPLATE, context)
+    fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
+    return weasyprint.HTML(
+        string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher
+    ).render()

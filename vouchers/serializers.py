@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from core.events import events_for
+from core.serializers import EventSerializer
+from vouchers.models import Voucher
+
+
+class VoucherSerializer(serializers.ModelSerializer):
+    offer = serializers.CharField(source="offer.code")
+    customer = serializers.CharField(source="customer.tpid")
+    customer_name = serializers.CharField(source="customer.name")
+    program = serializers.CharField(source="program.code")
+    partner = serializers.CharField(source="partner.partner_id", default=None)
+    partner_name = serializers.CharField(source="partner.name", default=None)
+    events = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Voucher
+        fields = [
+            "code",
+            "offer",
+            "customer",
+            "customer_name",
+            "program",
+            "value",
+            "issued_on",
+            "expires_on",
+            "status",
+            "partner",
+            "partner_name",
+            "paid_total",
+            "scheme",
+            "workloads",
+            "cap",
+            "cap_row",
+            "events",
+        ]
+        read_only_fields = fields
+
+    def get_events(self, obj: Voucher) -> list[dict[str, Any]]:
+        if not self.context.get("with_events"):
+            return []
+        return EventSerializer(events_for("voucher", obj.pk), many=True).data  # type: ignore[return-value]
+
+
+class ForwardSerializer(serializers.Serializer):
+    partner = serializers.CharField(
+        max_length=32, help_text="The partner ID of a FastTrack Ready Partner."
+    )
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

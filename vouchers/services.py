@@ -1,0 +1,253 @@
+"""Customers forward vouchers to FastTrack Ready Partners (R-VOU-4, R-VOU-7, R-OFFER-3)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.models import User
+from core.choices import Role
+from core.errors import RuleViolation, StateConflict, Violation
+from core.events import event_record
+from core.scopes import effective_role
+from notifications.services import mail_enqueue
+from partners.models import Partner
+from vouchers.models import Forward, Voucher
+
+
+def conflict_of_interest(*, voucher: Voucher, partner: Partner) -> Violation | None:
+    """R-VOU-7: no partner of the customer's own company (same organisation or same
+    ultimate-parent key)."""
+    customer = voucher.customer
+    same_company = bool(customer.company) and customer.company.lower() == partner.company.lower()
+    if same_company:
+        return Violation(
+            "R-VOU-7",
+            f"{partner.name} belongs to the same company as {customer.name}; the voucher must be "
+            "redeemed through a partner outside the customer's own company.",
+        )
+    return None
+
+
+def partner_refusals(*, voucher: Voucher, partner: Partner) -> list[Violation]:
+    refusals = []
+    if not partner.frp_approved:
+        refusals.append(
+            Violation("R-VOU-4", f"{partner.name} is not on the FastTrack Ready approved list.")
+        )
+    if (conflict := conflict_of_interest(voucher=voucher, partner=partner)) is not None:
+        refusals.append(conflict)
+    return refusals
+
+
+def voucher_forward(*, voucher_id: int, user: User, partner_id: str, message: str = "") -> Forward:
+    if effective_role(user) != Role.CUSTOMER:
+        raise RuleViolation.of(
+            [Violation("R-OFFER-3", "Only the customer a voucher was issued to can forward it.")]
+        )
+    with transaction.atomic():
+        voucher = (
+            Voucher.objects.select_for_update(of=("self",))
+            .select_related("customer", "offer", "program")
+            .get(pk=voucher_id)
+        )
+        if voucher.customer_id != user.customer_id:
+            raise RuleViolation.of(
+                [Violation("R-OFFER-3", "Vouchers are not transferable to another customer.")]
+            )
+        if voucher.status != Voucher.Status.ISSUED:
+            raise StateConflict(
+                f"This voucher is {voucher.get_status_display().lower()}; only an issued voucher "
+                "that no partner has claimed can be forwarded.",
+                rule="R-VOU-5",
+            )
+        partner = Partner.objects.filter(partner_id=partner_id).first()
+        if partner is None or not partner.frp_approved:
+            raise RuleViolation.of(
+                [Violation("R-VOU-4", "Choose a partner from the FastTrack Ready approved list.")]
+            )
+        refusals = partner_refusals(voucher=voucher, partner=partner)
+        if refusals:
+            raise RuleViolation.of(refusals)
+        forward = Forward.objects.create(
+            voucher=voucher, partner=partner, message=message.strip(), forwarded_by=user
+        )
+        event_record(
+            subject="voucher",
+            subject_id=voucher.pk,
+            action="forwarded",
+            actor=user,
+            from_state=voucher.status,
+            to_state=voucher.status,
+            reason=forward.message,
+            data={"partner": partner.partner_id},
+        )
+        recipients = list(
+            partner.users.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+        )
+        mail_enqueue(
+            kind="voucher_forwarded",
+            to=recipients,
+            cc=[user.email],
+            subject=f"{voucher.customer.name} chose you to redeem voucher {voucher.code}",
+            template="mail/voucher_forwarded",
+            context={
+                "voucher": voucher,
+                "partner": partner,
+                "customer": voucher.customer,
+                "message": forward.message,
+                "claim_url": settings.SITE_URL + reverse("voucher-claim"),
+            },
+            related_object=f"voucher:{voucher.code}",
+        )
+    return forward
+
+
+def _customer_emails(voucher: Voucher) -> list[str]:
+    return list(
+        voucher.customer.contacts.filter(is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+
+
+def _notify_customer(*, voucher: Voucher, partner: Partner, kind: str, reason: str = "") -> None:
+    """R-NOT-2: customers hear when a partner accepts or declines their voucher."""
+    rep = voucher.nomination.nominated_by
+    verb = "accepted" if kind == "voucher_claimed" else "declined"
+    mail_enqueue(
+        kind=kind,
+        to=_customer_emails(voucher) or [rep.email],
+        cc=[rep.email],
+        subject=f"{partner.name} {verb} your voucher {voucher.code}",
+        template=f"mail/{kind}",
+        context={
+            "voucher": voucher,
+            "partner": partner,
+            "reason": reason,
+            "voucher_url": settings.SITE_URL + reverse("voucher-detail", args=[voucher.code]),
+        },
+        related_object=f"voucher:{voucher.code}",
+    )
+
+
+def voucher_claim(*, code: str, user: User) -> Voucher:
+    """The partner becomes the voucher's one redeeming partner (R-VOU-5). The code alone
+    is enough: the customer handed over the voucher mail."""
+    from django.http import Http404
+    from django.utils import timezone
+
+    partner = user.partner
+    if effective_role(user) != Role.PARTNER or partner is None:
+        raise RuleViolation.of(
+            [Violation("R-VOU-4", "Only FastTrack Ready Partners claim vouchers.")]
+        )
+    with transaction.atomic():
+        voucher = (
+            Voucher.objects.select_for_update(of=("self",))
+            .select_related("customer", "offer", "program", "nomination__nominated_by")
+            .filter(code=code)
+            .first()
+        )
+        if voucher is None:
+            raise Http404("No voucher with this code.")
+        if voucher.status == Voucher.Status.CLAIMED and voucher.partner_id == partner.pk:
+            return voucher  # a double click or a retry: already ours
+        if voucher.status == Voucher.Status.EXPIRED or voucher.expires_on < timezone.localdate():
+            raise StateConflict(
+                f"This voucher expired on {voucher.expires_on:%d %b %Y}.",
+                rule="R-VOU-2",
+                code="expired",
+            )
+        if voucher.status == Voucher.Status.CANCELLED:
+            raise StateConflict("This voucher was cancelled.", rule="R-VOU-1", code="cancelled")
+        if voucher.status != Voucher.Status.ISSUED:
+            raise StateConflict(
+                "Another partner already redeems this voucher; only one partner can.",
+                rule="R-VOU-5",
+                code="already_claimed",
+            )
+        refusals = partner_refusals(voucher=voucher, partner=partner)
+        if refusals:
+            raise RuleViolation.of(refusals)
+        before = voucher.status
+        voucher.claim()
+        voucher.partner = partner
+        voucher.claimed_at = timezone.now()
+        voucher.save(update_fields=["status", "partner", "claimed_at", "updated_at"])
+        event_record(
+            subject="voucher",
+            subject_id=voucher.pk,
+            action="claimed",
+            actor=user,
+            from_state=before,
+            to_state=voucher.status,
+            data={"partner": partner.partner_id},
+        )
+        _notify_customer(voucher=voucher, partner=partner, kind="voucher_claimed")
+    return voucher
+
+
+def voucher_decline(*, voucher_id: int, user: User, reason: str = "") -> Voucher:
+    """A partner declines the engagement (capacity); the customer may forward elsewhere
+    (R-VOU-5). A claimed voucher is released back to the customer."""
+    partner = user.partner
+    if partner is None:
+        raise RuleViolation.of([Violation("R-VOU-4", "Only partners decline vouchers.")])
+    with transaction.atomic():
+        voucher = (
+            Voucher.objects.select_for_update(of=("self",))
+            .select_related("customer", "nomination__nominated_by")
+            .get(pk=voucher_id)
+        )
+        if voucher.status == Voucher.Status.CLAIMED and voucher.partner_id == partner.pk:
+            if voucher.paid_total > 0 or voucher_has_requests(voucher):
+                raise StateConflict(
+                    "Payment requests were submitted for this voucher; "
+                    "it can no longer be declined.",
+                    rule="R-VOU-5",
+                )
+            before = voucher.status
+            voucher.release()
+            voucher.partner = None
+            voucher.claimed_at = None
+            voucher.save(update_fields=["status", "partner", "claimed_at", "updated_at"])
+            event_record(
+                subject="voucher",
+                subject_id=voucher.pk,
+                action="declined",
+                actor=user,
+                from_state=before,
+                to_state=voucher.status,
+                reason=reason.strip(),
+                data={"partner": partner.partner_id},
+            )
+        elif (
+            voucher.status == Voucher.Status.ISSUED
+            and voucher.forwards.filter(partner=partner).exists()
+        ):
+            event_record(
+                subject="voucher",
+                subject_id=voucher.pk,
+                action="declined",
+                actor=user,
+                from_state=voucher.status,
+                to_state=voucher.status,
+                reason=reason.strip(),
+                data={"partner": partner.partner_id},
+            )
+        else:
+            raise StateConflict(
+                "You have not claimed this voucher.", rule="R-VOU-5", code="not_claimed"
+            )
+        _notify_customer(
+            voucher=voucher, partner=partner, kind="voucher_declined", reason=reason.strip()
+        )
+    return voucher
+
+
+def voucher_has_requests(voucher: Voucher) -> bool:
+    """Whether a payment request exists (the redemptions app adds them)."""
+    related = getattr(voucher, "payment_requests", None)
+    return bool(related is not None and related.exists())

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api import ScopedViewSet
+from core.ratelimit import rate_limit
+from vouchers.models import Voucher
+from vouchers.pdf import render_voucher_pdf, voucher_pdf_filename
+from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
+from vouchers.serializers import DeclineSerializer, ForwardSerializer, VoucherSerializer
+from vouchers.services import voucher_claim, voucher_decline, voucher_forward
+
+
+class VoucherFilter(filters.FilterSet):
+    program = filters.CharFilter(field_name="program__code")
+    offer = filters.CharFilter(field_name="offer__code")
+    customer = filters.CharFilter(field_name="customer__tpid")
+    expires_before = filters.DateFilter(field_name="expires_on", lookup_expr="lte")
+
+    class Meta:
+        model = Voucher
+        fields = ["status", "program", "offer", "customer", "expires_before"]
+
+
+class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Vouchers by code. A mistyped code (wrong check character) answers 400
+    `mistyped_code`; another organisation's voucher 404 like a missing one."""
+
+    serializer_class = VoucherSerializer
+    filterset_class = VoucherFilter
+    lookup_field = "code"
+    lookup_value_regex = r"[^/]+"
+    scope_map = {"GET": "vouchers:read"}
+    action_scopes = {
+        "pdf": "vouchers:pdf",
+        "forward": "vouchers:forward",
+        "claim": "vouchers:claim",
+        "decline": "vouchers:claim",
+    }
+
+    def selector(self, user: Any) -> QuerySet[Voucher]:
+        return vouchers_visible_to(user)
+
+    def get_object(self) -> Voucher:
+        return voucher_for(self.request.user, self.kwargs["code"])  # type: ignore[arg-type]
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "with_events": self.action != "list"}
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiResponse(response=OpenApiTypes.BINARY)}
+    )
+    def pdf(self, request: Request, code: str) -> HttpResponse:
+        """The voucher as PDF (customer, field rep, program manager)."""
+        voucher = self.get_object()
+        response = HttpResponse(render_voucher_pdf(voucher), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{voucher_pdf_filename(voucher)}"'
+        return response
+
+    @extend_schema(request=ForwardSerializer, responses={200: VoucherSerializer})
+    @action(detail=True, methods=["post"])
+    def forward(self, request: Request, code: str) -> Response:
+        """Customer: send the voucher to a FastTrack Ready Partner, who is mailed (R-VOU-4)."""
+        voucher = self.get_object()
+        body = ForwardSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        voucher_forward(
+            voucher_id=voucher.pk,
+            user=request.user,  # type: ignore[arg-type]
+            partner_id=body.validated_data["partner"],
+            message=body.validated_data["message"],
+        )
+        voucher.refresh_from_db()
+        return Response(self.get_serializer(voucher).data)
+
+    @extend_schema(request=None, responses={200: VoucherSerializer})
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, code: str) -> Response:
+        """Partner: become the voucher's one redeeming partner (R-VOU-5, R-VOU-7). The code
+        alone is enough; attempts are rate-limited per user and per address."""
+        rate_limit(scope="claim", request=request)
+        voucher = voucher_claim(code=code_or_error(code), user=request.user)  # type: ignore[arg-type]
+        return Response(self.get_serializer(voucher).data)
+
+    @extend_schema(request=DeclineSerializer, responses={200: VoucherSerializer})
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, code: str) -> Response:
+        """Partner: decline the engagement; the customer is told and may forward elsewhere."""
+        voucher = self.get_object()
+        body = DeclineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        voucher = voucher_decline(
+            voucher_id=voucher.pk,
+            user=request.user,
+            reason=body.validated_data["reason"],  # type: ignore[arg-type]
+        )
+        return Response(self.get_serializer(voucher).data)
