@@ -16,10 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: migrate, load FY24 and the demo logins, then web + worker + beat.
+## make run: migrate, load FY24 (and the demo program: FY24 rules moved to today), the demo
+## logins and vouchers, then web + worker + beat.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_program fy24
+	$(PY) manage.py load_program demo
 	$(PY) manage.py seed_demo
 	@echo "Portal: http://127.0.0.1:$${PORTAL_PORT:-8000}/  API docs: http://127.0.0.1:$${PORTAL_PORT:-8000}/api/v1/docs/"
 	$(VENV)/bin/honcho --procfile Procfile.dev start

@@ -23,7 +23,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Admin", reverse("admin:index")))
     if has_scope(user, "mail:read"):
         items.append(("Sent mail", reverse("mail-list")))
-    items.append(("API docs", reverse("api:docs")))
     role = effective_role(user)
     return {
         "nav_items": items,

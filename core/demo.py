@@ -129,3 +129,61 @@ def demo_seed(*, fx_valid_from: date) -> list[DemoLogin]:
             )
         logins.append(DemoLogin(username, role, org))
     return logins
+
+
+def demo_scenario(*, program_code: str) -> list[str]:
+    """Work in progress for every role in a program that is open today (idempotent):
+    a voucher waiting for a partner, one with a partner, a nomination to approve and an
+    approved one whose deal is not yet recorded. Returns what it did."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from nominations.models import Nomination
+    from nominations.services import nomination_approve, nomination_close_deal, nomination_create
+    from programs.models import Program
+    from vouchers.services import voucher_claim
+
+    program = Program.objects.filter(code=program_code).first()
+    today = timezone.localdate()
+    if program is None or not program.window_start <= today <= program.window_end:
+        return [f"{program_code} is not open today: no demo vouchers."]
+    if Nomination.objects.filter(program=program).exists():
+        return [f"{program_code}: demo vouchers already there."]
+    rep = User.objects.get(username="rep")
+    pm = User.objects.get(username="pm")
+    close = min(today + timedelta(days=45), program.window_end)
+
+    def nominate(
+        tpid: str, offer: str, workloads: list[str], amount: str, sources: tuple[str, ...] = ()
+    ) -> Nomination:
+        return nomination_create(
+            user=rep,
+            program=program,
+            customer=Customer.objects.get(tpid=tpid),
+            offer=offer,
+            workloads=workloads,
+            deal_value=Decimal(amount),
+            expected_close_date=close,
+            migration_sources=sources,
+        )
+
+    def issue(nomination: Nomination, amount: str) -> str:
+        nomination_approve(nomination_id=nomination.pk, user=pm)
+        voucher = nomination_close_deal(
+            nomination_id=nomination.pk, user=pm, closed_on=today, purchase_amount=Decimal(amount)
+        )
+        return voucher.code
+
+    done = []
+    code = issue(nominate("1000001", "DEPLOY", ["M365_E3", "M365_E5"], "420000.00"), "415000.00")
+    done.append(f"voucher {code} issued to Contoso Pharmaceuticals (waiting for a partner)")
+    copilot = issue(nominate("1000004", "COPILOT", ["M365_COPILOT"], "300000.00"), "300000.00")
+    voucher_claim(code=copilot, user=User.objects.get(username="partner"))
+    done.append(f"voucher {copilot} issued to City of Tailspin and claimed by Adatum")
+    nominate("1000002", "MIGRATE", ["M365_E3"], "180000.00", ("competitor",))
+    done.append("nomination of Fabrikam Logística awaiting approval")
+    approved = nominate("1000003", "DEPLOY", ["M365_E5", "COMPLIANCE"], "90000.00")
+    nomination_approve(nomination_id=approved.pk, user=pm)
+    done.append("nomination of Northwind School District approved; deal not yet recorded")
+    return done

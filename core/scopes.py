@@ -81,3 +81,14 @@ def effective_role(user: User) -> str:
 
 def has_scope(user: User, scope: str) -> bool:
     return scope in ROLE_SCOPES.get(effective_role(user), frozenset())
+
+
+def acting_user(request: object) -> User:
+    """The signed-in user of a page or API request. Views reach services only behind
+    login_required or a scope permission, so the user is authenticated."""
+    from accounts.models import User as UserModel
+
+    user = getattr(request, "user", None)
+    if not isinstance(user, UserModel) or not user.is_authenticated:
+        raise PermissionError("An authenticated user is required.")
+    return user

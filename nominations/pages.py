@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 from core.events import events_for
 from core.pages import add_refusal, require_scope
-from core.scopes import has_scope
+from core.scopes import acting_user, has_scope
 from nominations.forms import CloseDealForm, NominationForm, RejectForm
 from nominations.models import Nomination
 from nominations.rules import Evaluation
@@ -27,15 +27,15 @@ from nominations.services import (
 
 
 def _nomination(request: HttpRequest, pk: int) -> Nomination:
-    return get_object_or_404(nominations_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
+    return get_object_or_404(nominations_visible_to(acting_user(request)), pk=pk)
 
 
 @login_required
 def nomination_list(request: HttpRequest) -> HttpResponse:
     require_scope(request, "nominations:read")
-    deciding = has_scope(request.user, "nominations:decide")  # type: ignore[arg-type]
+    deciding = has_scope(acting_user(request), "nominations:decide")
     status = request.GET.get("status", "submitted" if deciding else "")
-    qs = nominations_visible_to(request.user).select_related("voucher")  # type: ignore[arg-type]
+    qs = nominations_visible_to(acting_user(request)).select_related("voucher")
     if status in Nomination.Status.values:
         qs = qs.filter(status=status)
     if deciding:
@@ -69,10 +69,10 @@ def _check(form: NominationForm) -> Evaluation | None:
 def nomination_new(request: HttpRequest) -> HttpResponse:
     require_scope(request, "nominations:write")
     if request.method == "POST":
-        form = NominationForm(request.POST, user=request.user)  # type: ignore[arg-type]
+        form = NominationForm(request.POST, user=acting_user(request))
         if form.is_valid():
             try:
-                nomination = nomination_create(user=request.user, **form.service_kwargs())  # type: ignore[arg-type]
+                nomination = nomination_create(user=acting_user(request), **form.service_kwargs())
             except ApplicationError as exc:
                 add_refusal(form, exc)
             else:
@@ -81,7 +81,7 @@ def nomination_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("nomination-detail", pk=nomination.pk)
     else:
-        form = NominationForm(user=request.user, initial={"agreement_type": "new"})  # type: ignore[arg-type]
+        form = NominationForm(user=acting_user(request), initial={"agreement_type": "new"})
     return render(request, "nominations/new.html", {"form": form})
 
 
@@ -90,7 +90,7 @@ def nomination_new(request: HttpRequest) -> HttpResponse:
 def nomination_check_partial(request: HttpRequest) -> HttpResponse:
     """htmx: the eligibility panel, recomputed as the form is filled in."""
     require_scope(request, "nominations:write")
-    form = NominationForm(request.POST, user=request.user)  # type: ignore[arg-type]
+    form = NominationForm(request.POST, user=acting_user(request))
     form.is_valid()
     evaluation = _check(form) if not form.errors.get("customer") else None
     return render(
@@ -109,7 +109,7 @@ def nomination_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "nomination": nomination,
             "events": events_for("nomination", nomination.pk),
             "voucher": getattr(nomination, "voucher", None),
-            "deciding": has_scope(request.user, "nominations:decide"),  # type: ignore[arg-type]
+            "deciding": has_scope(acting_user(request), "nominations:decide"),
             "reject_form": RejectForm(),
         },
     )
@@ -121,7 +121,7 @@ def nomination_approve_page(request: HttpRequest, pk: int) -> HttpResponse:
     require_scope(request, "nominations:decide")
     nomination = _nomination(request, pk)
     try:
-        nomination_approve(nomination_id=nomination.pk, user=request.user)  # type: ignore[arg-type]
+        nomination_approve(nomination_id=nomination.pk, user=acting_user(request))
         messages.success(request, f"Approved the nomination of {nomination.customer.name}.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -142,8 +142,8 @@ def nomination_reject_page(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         nomination_reject(
             nomination_id=nomination.pk,
-            user=request.user,
-            reason=form.cleaned_data["reason"],  # type: ignore[arg-type]
+            user=acting_user(request),
+            reason=form.cleaned_data["reason"],
         )
         messages.success(request, f"Rejected the nomination of {nomination.customer.name}.")
     except ApplicationError as exc:
@@ -163,8 +163,8 @@ def nomination_close(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             voucher = nomination_close_deal(
                 nomination_id=nomination.pk,
-                user=request.user,
-                **form.cleaned_data,  # type: ignore[arg-type]
+                user=acting_user(request),
+                **form.cleaned_data,
             )
         except ApplicationError as exc:
             add_refusal(form, exc)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from core.api import ScopedViewSet
 from core.errors import ApplicationError
+from core.scopes import acting_user
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from nominations.models import Nomination
@@ -93,9 +94,9 @@ class NominationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def create(self, request: Request) -> Response:
         """Rules R-ELIG-*, R-OFFER-*, R-WL-* and R-CAP-* are checked; every failure is listed."""
         data = self._input(request)
-        program, customer = resolve_program_customer(request.user, data)
+        program, customer = resolve_program_customer(acting_user(request), data)
         nomination = nomination_create(
-            user=request.user,  # type: ignore[arg-type]
+            user=acting_user(request),
             program=program,
             customer=customer,
             **{k: v for k, v in data.items() if k not in ("program", "customer")},
@@ -107,7 +108,7 @@ class NominationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def check(self, request: Request) -> Response:
         """Eligibility, cap and suggested value of a nomination, without saving it."""
         data = self._input(request)
-        program, customer = resolve_program_customer(request.user, data)
+        program, customer = resolve_program_customer(acting_user(request), data)
         data.pop("notes", None)
         evaluation = nomination_check(
             program=program,
@@ -120,7 +121,7 @@ class NominationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
         nomination = self.get_object()
-        nomination = nomination_approve(nomination_id=nomination.pk, user=request.user)  # type: ignore[arg-type]
+        nomination = nomination_approve(nomination_id=nomination.pk, user=acting_user(request))
         return Response(self.get_serializer(nomination).data)
 
     @extend_schema(request=RejectSerializer, responses={200: NominationSerializer})
@@ -131,7 +132,7 @@ class NominationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         body.is_valid(raise_exception=True)
         nomination = nomination_reject(
             nomination_id=nomination.pk,
-            user=request.user,  # type: ignore[arg-type]
+            user=acting_user(request),
             reason=body.validated_data["reason"],
         )
         return Response(self.get_serializer(nomination).data)
@@ -145,7 +146,7 @@ class NominationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         body.is_valid(raise_exception=True)
         voucher = nomination_close_deal(
             nomination_id=nomination.pk,
-            user=request.user,  # type: ignore[arg-type]
+            user=acting_user(request),
             **body.validated_data,
         )
         return Response(

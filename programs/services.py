@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -74,9 +75,15 @@ def program_data_path(name: str) -> Path:
     return path
 
 
+_YEAR = re.compile(r"\b(20\d{2})\b")
+
+
 def _shift_dates(value: Any, years: int) -> Any:
+    """Moves dates, and the years written in labels ("deals closed Jul-Dec 2023"), by N years."""
     if isinstance(value, date):
         return add_years(value, years)
+    if isinstance(value, str):
+        return _YEAR.sub(lambda m: str(int(m.group(1)) + years), value)
     if isinstance(value, dict):
         return {k: _shift_dates(v, years) for k, v in value.items()}
     if isinstance(value, list):

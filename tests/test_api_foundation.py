@@ -276,6 +276,9 @@ def test_openapi_schema_is_valid_and_warning_free(tmp_path: Any) -> None:
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
-    for path in ("/api/v1/nominations/{id}/close-deal/", "/api/v1/vouchers/{code}/claim/",
-                 "/api/v1/vouchers/{code}/voucher.pdf"):
+    for path in (
+        "/api/v1/nominations/{id}/close-deal/",
+        "/api/v1/vouchers/{code}/claim/",
+        "/api/v1/vouchers/{code}/voucher.pdf",
+    ):
         assert path in text

@@ -4,7 +4,7 @@ it and nominates; a program manager approves and issues; the customer forwards."
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ PASSWORD = "pass-word-123"
 
 @pytest.fixture
 def in_fy24() -> Any:
-    with time_machine.travel(datetime(2024, 3, 1, 9, 0), tick=True):
+    with time_machine.travel(datetime(2024, 3, 1, 9, 0, tzinfo=UTC), tick=True):
         yield
 
 
@@ -34,7 +34,9 @@ def sign_in(page: Any, live_server: Any, username: str) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
-def test_rep_meets_a_refusal_fixes_it_and_nominates(live_server: Any, page: Any, fy24: Any, in_fy24: Any) -> None:
+def test_rep_meets_a_refusal_fixes_it_and_nominates(
+    live_server: Any, page: Any, fy24: Any, in_fy24: Any
+) -> None:
     customer = CustomerFactory(name="Northwind Traders")
     user_for_role(Role.FIELD_REP, username="rep")
     sign_in(page, live_server, "rep")
@@ -77,10 +79,14 @@ def test_pm_approves_and_issues(live_server: Any, page: Any, fy24: Any, in_fy24:
     assert any(code in m.subject and m.to == ["it@fabrikam.example"] for m in mail.outbox)
 
 
-def test_customer_finds_the_voucher_and_forwards_it(live_server: Any, page: Any, fy24: Any, in_fy24: Any) -> None:
+def test_customer_finds_the_voucher_and_forwards_it(
+    live_server: Any, page: Any, fy24: Any, in_fy24: Any
+) -> None:
     customer = CustomerFactory(name="Litware")
     user_for_role(Role.CUSTOMER, customer=customer, username="cust")
-    voucher = issue_voucher(fy24, customer, user_for_role(Role.FIELD_REP), user_for_role(Role.PROGRAM_MANAGER))
+    voucher = issue_voucher(
+        fy24, customer, user_for_role(Role.FIELD_REP), user_for_role(Role.PROGRAM_MANAGER)
+    )
     adatum = PartnerFactory(name="Adatum Deployment")
     user_for_role(Role.PARTNER, partner=adatum, email="ops@adatum.example")
     PartnerFactory(name="Proseware", frp_approved=False)
@@ -88,7 +94,9 @@ def test_customer_finds_the_voucher_and_forwards_it(live_server: Any, page: Any,
     page.get_by_role("link", name=f"Choose a partner for {voucher.code}").click()
     assert "days left" in page.locator(".countdown").inner_text()
     page.get_by_label("Search the partner directory").fill("ware")
-    page.locator("#directory-results").get_by_text("No FastTrack Ready Partner").wait_for()  # Proseware is not FRP
+    page.locator("#directory-results").get_by_text(
+        "No FastTrack Ready Partner"
+    ).wait_for()  # Proseware is not FRP
     page.get_by_label("Search the partner directory").fill("adatum")
     page.get_by_text("Adatum Deployment").click()
     page.get_by_label("Message to the partner (optional)").fill("Can you start in April?")

@@ -166,4 +166,9 @@ def test_demo_program_extends_fy24_with_dates_moved() -> None:
         "2027-06-30",
     )
     assert row.cap == Decimal("95000.00") and demo.offers.count() == 3
+    assert demo.cap_rows.get(key="deploy-ent-h1").label.endswith("Jul-Dec 2026")
+    assert (
+        demo.combined_cap_rows.get(key="ent-before-feb5").label
+        == "Enterprise, deals before 2027-02-05"
+    )
     assert program_load(name="demo").changed is False

@@ -13,19 +13,19 @@ from core.errors import ApplicationError
 from core.events import events_for
 from core.pages import add_refusal, require_scope
 from core.ratelimit import rate_limit
-from core.scopes import has_scope
+from core.scopes import acting_user, has_scope
 from partners.models import Partner
 from vouchers.forms import ClaimForm, DeclineForm, ForwardForm
 from vouchers.models import Voucher
 from vouchers.pdf import voucher_workload_names
 from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
-from vouchers.services import voucher_claim, voucher_decline, voucher_forward
+from vouchers.services import same_company, voucher_claim, voucher_decline, voucher_forward
 
 
 def _page_voucher(request: HttpRequest, code: str) -> Voucher:
     """Pages treat a mistyped code like a missing voucher: 404."""
     try:
-        return voucher_for(request.user, code)  # type: ignore[arg-type]
+        return voucher_for(acting_user(request), code)
     except ApplicationError as exc:
         raise Http404(exc.message) from exc
 
@@ -33,7 +33,7 @@ def _page_voucher(request: HttpRequest, code: str) -> Voucher:
 @login_required
 def voucher_list(request: HttpRequest) -> HttpResponse:
     require_scope(request, "vouchers:read")
-    qs = vouchers_visible_to(request.user)  # type: ignore[arg-type]
+    qs = vouchers_visible_to(acting_user(request))
     status = request.GET.get("status", "")
     if status in Voucher.Status.values:
         qs = qs.filter(status=status)
@@ -57,9 +57,9 @@ def _voucher_page(
     forward_form: ForwardForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = request.user
+    user = acting_user(request)
     today = timezone.localdate()
-    can_forward = has_scope(user, "vouchers:forward") and voucher.status == Voucher.Status.ISSUED  # type: ignore[arg-type]
+    can_forward = has_scope(user, "vouchers:forward") and voucher.status == Voucher.Status.ISSUED
     return render(
         request,
         "vouchers/detail.html",
@@ -71,8 +71,8 @@ def _voucher_page(
             "can_forward": can_forward,
             "forward_form": forward_form or ForwardForm(),
             "forwards": voucher.forwards.select_related("partner"),
-            "can_pdf": has_scope(user, "vouchers:pdf"),  # type: ignore[arg-type]
-            "is_partner_view": has_scope(user, "vouchers:claim"),  # type: ignore[arg-type]
+            "can_pdf": has_scope(user, "vouchers:pdf"),
+            "is_partner_view": has_scope(user, "vouchers:claim"),
             "decline_form": DeclineForm(),
         },
         status=status,
@@ -95,7 +95,7 @@ def voucher_forward_page(request: HttpRequest, code: str) -> HttpResponse:
         try:
             forward = voucher_forward(
                 voucher_id=voucher.pk,
-                user=request.user,  # type: ignore[arg-type]
+                user=acting_user(request),
                 partner_id=form.cleaned_data["partner"],
                 message=form.cleaned_data["message"],
             )
@@ -123,9 +123,12 @@ def partner_directory(request: HttpRequest) -> HttpResponse:
         partners = partners.filter(
             Q(name__icontains=q) | Q(partner_id__icontains=q) | Q(country__iexact=q)
         )
-    return render(
-        request, "vouchers/_directory.html", {"partners": partners.order_by("name")[:25], "q": q}
-    )
+    customer = acting_user(request).customer
+    rows = [
+        (partner, customer is not None and same_company(customer, partner))
+        for partner in partners.order_by("name")[:25]
+    ]
+    return render(request, "vouchers/_directory.html", {"rows": rows, "q": q})
 
 
 @login_required
@@ -137,7 +140,7 @@ def voucher_claim_page(request: HttpRequest) -> HttpResponse:
             rate_limit(scope="claim", request=request)
             voucher = voucher_claim(
                 code=code_or_error(form.cleaned_data["code"]),
-                user=request.user,  # type: ignore[arg-type]
+                user=acting_user(request),
             )
         except Http404:
             form.add_error(
@@ -165,8 +168,8 @@ def voucher_decline_page(request: HttpRequest, code: str) -> HttpResponse:
     try:
         voucher_decline(
             voucher_id=voucher.pk,
-            user=request.user,
-            reason=form.cleaned_data.get("reason", ""),  # type: ignore[arg-type]
+            user=acting_user(request),
+            reason=form.cleaned_data.get("reason", ""),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)

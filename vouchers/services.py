@@ -11,17 +11,22 @@ from core.choices import Role
 from core.errors import RuleViolation, StateConflict, Violation
 from core.events import event_record
 from core.scopes import effective_role
+from customers.models import Customer
 from notifications.services import mail_enqueue
 from partners.models import Partner
 from vouchers.models import Forward, Voucher
+
+
+def same_company(customer: Customer, partner: Partner) -> bool:
+    """R-VOU-7: the customer and the partner share an ultimate-parent key."""
+    return bool(customer.company) and customer.company.lower() == partner.company.lower()
 
 
 def conflict_of_interest(*, voucher: Voucher, partner: Partner) -> Violation | None:
     """R-VOU-7: no partner of the customer's own company (same organisation or same
     ultimate-parent key)."""
     customer = voucher.customer
-    same_company = bool(customer.company) and customer.company.lower() == partner.company.lower()
-    if same_company:
+    if same_company(customer, partner):
         return Violation(
             "R-VOU-7",
             f"{partner.name} belongs to the same company as {customer.name}; the voucher must be "

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from core.api import ScopedViewSet
 from core.ratelimit import rate_limit
+from core.scopes import acting_user
 from vouchers.models import Voucher
 from vouchers.pdf import render_voucher_pdf, voucher_pdf_filename
 from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
@@ -52,7 +53,7 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         return vouchers_visible_to(user)
 
     def get_object(self) -> Voucher:
-        return voucher_for(self.request.user, self.kwargs["code"])  # type: ignore[arg-type]
+        return voucher_for(acting_user(self.request), self.kwargs["code"])
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "with_events": self.action != "list"}
@@ -76,7 +77,7 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         body.is_valid(raise_exception=True)
         voucher_forward(
             voucher_id=voucher.pk,
-            user=request.user,  # type: ignore[arg-type]
+            user=acting_user(request),
             partner_id=body.validated_data["partner"],
             message=body.validated_data["message"],
         )
@@ -89,7 +90,7 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         """Partner: become the voucher's one redeeming partner (R-VOU-5, R-VOU-7). The code
         alone is enough; attempts are rate-limited per user and per address."""
         rate_limit(scope="claim", request=request)
-        voucher = voucher_claim(code=code_or_error(code), user=request.user)  # type: ignore[arg-type]
+        voucher = voucher_claim(code=code_or_error(code), user=acting_user(request))
         return Response(self.get_serializer(voucher).data)
 
     @extend_schema(request=DeclineSerializer, responses={200: VoucherSerializer})
@@ -101,7 +102,7 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         body.is_valid(raise_exception=True)
         voucher = voucher_decline(
             voucher_id=voucher.pk,
-            user=request.user,
-            reason=body.validated_data["reason"],  # type: ignore[arg-type]
+            user=acting_user(request),
+            reason=body.validated_data["reason"],
         )
         return Response(self.get_serializer(voucher).data)

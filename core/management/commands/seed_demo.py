@@ -1,12 +1,17 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from core.demo import DEMO_PASSWORD, demo_seed
+from core.demo import DEMO_PASSWORD, demo_scenario, demo_seed
 from programs.models import Program
 
 
 class Command(BaseCommand):
     help = "Creates demo organisations and one login per role (idempotent), and prints the logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--program", default="DEMO-FY27", help="Program open today for demo vouchers."
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         first = (
@@ -17,3 +22,5 @@ class Command(BaseCommand):
         for login in logins:
             org = f"  organisation {login.organisation}" if login.organisation else ""
             self.stdout.write(f"  {login.username:<10} {login.role:<16}{org}")
+        for line in demo_scenario(program_code=str(options["program"])):
+            self.stdout.write(f"  demo: {line}")
