@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("payments.api_urls")),
     path("", include("nominations.api_urls")),
     path("", include("vouchers.api_urls")),
+    path("", include("redemptions.api_urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,8 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("programs.urls")),
     path("", include("nominations.urls")),
+    path("", include("redemptions.urls")),
+    path("", include("payments.urls")),
     path("", include("vouchers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

@@ -17,6 +17,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Nominations", reverse("nomination-list")))
     if has_scope(user, "vouchers:read"):
         items.append(("Vouchers", reverse("voucher-list")))
+    if has_scope(user, "requests:review"):
+        items.append(("Review queue", reverse("review-queue")))
+    if has_scope(user, "payments:read"):
+        items.append(("Payments", reverse("payment-list")))
+    if has_scope(user, "disputes:resolve"):
+        items.append(("Disputes", reverse("dispute-list")))
     if has_scope(user, "vouchers:claim"):
         items.append(("Claim", reverse("voucher-claim")))
     if has_scope(user, "programs:write"):

@@ -234,9 +234,43 @@ def _field_rep(user: User) -> list[Task]:
 
 
 def _reviewer(user: User) -> list[Task]:
-    return [
-        Task("Review queue", "Payment requests are due within the program's review SLA (R-REV-1).")
+    from payments.models import Dispute
+    from redemptions.models import PaymentRequest
+    from vouchers.models import Extension
+
+    today = timezone.localdate()
+    waiting = PaymentRequest.objects.filter(status=PaymentRequest.Status.SUBMITTED)
+    overdue = waiting.filter(due_by__lt=today).count()
+    tasks = [
+        Task(
+            f"{waiting.count()} request(s) to review",
+            (f"{overdue} overdue. " if overdue else "")
+            + "The target is 3 business days (R-REV-1).",
+            reverse("review-queue"),
+            "warning" if overdue else "action",
+        )
     ]
+    disputes = Dispute.objects.filter(status=Dispute.Status.OPEN).count()
+    if disputes:
+        tasks.append(
+            Task(
+                f"{disputes} open dispute(s)",
+                "Partners dispute decisions or payments (R-PAY-5).",
+                reverse("dispute-list"),
+                "action",
+            )
+        )
+    extensions = Extension.objects.filter(status=Extension.Status.PENDING).count()
+    if extensions:
+        tasks.append(
+            Task(
+                f"{extensions} extension request(s)",
+                "Customers ask for more time (R-VOU-9).",
+                reverse("extension-list"),
+                "action",
+            )
+        )
+    return tasks
 
 
 _BY_ROLE = {

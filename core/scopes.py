@@ -31,6 +31,12 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "nominations:decide",
             "vouchers:read",
             "vouchers:pdf",
+            "requests:read",
+            "payments:read",
+            "payments:manage",
+            "statements:read",
+            "disputes:read",
+            "disputes:resolve",
         }
     ),
     Role.FIELD_REP: frozenset(
@@ -42,6 +48,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "nominations:write",
             "vouchers:read",
             "vouchers:pdf",
+            "requests:read",
         }
     ),
     Role.REVIEWER: frozenset(
@@ -52,6 +59,13 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "fx:read",
             "nominations:read",
             "vouchers:read",
+            "requests:read",
+            "requests:review",
+            "payments:read",
+            "statements:read",
+            "disputes:read",
+            "disputes:resolve",
+            "extensions:decide",
         }
     ),
     Role.CUSTOMER: frozenset(
@@ -62,10 +76,25 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "vouchers:read",
             "vouchers:pdf",
             "vouchers:forward",
+            "requests:read",
+            "extensions:request",
         }
     ),
     Role.PARTNER: frozenset(
-        {"programs:read", "partners:read", "fx:read", "vouchers:read", "vouchers:claim"}
+        {
+            "programs:read",
+            "partners:read",
+            "fx:read",
+            "vouchers:read",
+            "vouchers:claim",
+            "vouchers:templates",
+            "requests:read",
+            "requests:submit",
+            "payments:read",
+            "statements:read",
+            "disputes:read",
+            "disputes:open",
+        }
     ),
 }
 

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from payments.models import FxRate
+from payments.models import Dispute, FxRate, Payment, PaymentBatch
+from redemptions.models import PaymentRequest
 
 
 class FxRateSerializer(serializers.ModelSerializer):
@@ -14,3 +15,73 @@ class FxRateSerializer(serializers.ModelSerializer):
         model = FxRate
         fields = ["id", "currency", "rate_per_usd", "valid_from", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    voucher = serializers.CharField(source="voucher.code")
+    partner = serializers.CharField(source="partner.partner_id")
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "kind",
+            "request",
+            "dispute",
+            "voucher",
+            "partner",
+            "amount_usd",
+            "currency",
+            "fx_rate",
+            "amount_local",
+            "approved_on",
+            "status",
+            "batch",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    payments = serializers.IntegerField(source="payments.count", read_only=True)
+
+    class Meta:
+        model = PaymentBatch
+        fields = ["id", "status", "created_at", "confirmed_at", "payments"]
+        read_only_fields = fields
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    partner = serializers.CharField(source="partner.partner_id", read_only=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "partner",
+            "request",
+            "text",
+            "status",
+            "opened_at",
+            "resolution",
+            "adjustment_usd",
+            "resolved_at",
+        ]
+        read_only_fields = [
+            "id",
+            "partner",
+            "status",
+            "opened_at",
+            "resolution",
+            "adjustment_usd",
+            "resolved_at",
+        ]
+        extra_kwargs = {"request": {"queryset": PaymentRequest.objects.all()}}
+
+
+class DisputeResolveSerializer(serializers.Serializer):
+    uphold = serializers.BooleanField()
+    resolution = serializers.CharField(max_length=4000, allow_blank=True)
+    adjustment_usd = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True
+    )

@@ -1,9 +1,41 @@
-from rest_framework import mixins
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from core.api import ScopedViewSet
-from payments.models import FxRate
-from payments.serializers import FxRateSerializer
+from core.errors import ApplicationError
+from core.permissions import HasScope
+from core.scopes import acting_user
+from partners.models import Partner
+from payments.models import Dispute, FxRate, Payment, PaymentBatch
+from payments.pdf import render_statement_pdf
+from payments.selectors import disputes_visible_to, payments_visible_to
+from payments.serializers import (
+    BatchSerializer,
+    DisputeResolveSerializer,
+    DisputeSerializer,
+    FxRateSerializer,
+    PaymentSerializer,
+)
+from payments.services import (
+    batch_confirm,
+    batch_csv,
+    batch_export,
+    dispute_open,
+    dispute_resolve,
+    statement_csv,
+    statement_for,
+)
+from redemptions.selectors import requests_visible_to
 
 
 class FxRateViewSet(
@@ -20,3 +52,126 @@ class FxRateViewSet(
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.save(created_by=self.request.user)
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Payments, scoped: a partner its own. A row exists from the moment its request is approved."""
+
+    serializer_class = PaymentSerializer
+    scope_map = {"GET": "payments:read"}
+    filterset_fields = ["status", "kind", "currency"]
+
+    def selector(self, user: Any) -> QuerySet[Payment]:
+        return payments_visible_to(user)
+
+
+def _partner_for_statement(request: Request) -> Partner:
+    user = acting_user(request)
+    if user.partner is not None:
+        return user.partner
+    partner_id = request.query_params.get("partner", "")
+    partner = Partner.objects.filter(partner_id=partner_id).first()
+    if partner is None:
+        raise ApplicationError(
+            "Name the partner with ?partner=<partner_id>.", fields={"partner": ["Required."]}
+        )
+    return partner
+
+
+class StatementView(APIView):
+    """A partner's FastTrack statement for a month, as PDF or CSV (R-PAY-3). Program
+    managers and reviewers name the partner with `?partner=`."""
+
+    permission_classes = [HasScope]
+    scope_map = {"GET": "statements:read"}
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(response=OpenApiTypes.BINARY),
+            (200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR),
+        }
+    )
+    def get(self, request: Request, period: str, fmt: str) -> HttpResponse:
+        statement = statement_for(partner=_partner_for_statement(request), period=period)
+        name = f"FastTrack-statement-{statement.partner.partner_id}-{period}.{fmt}"
+        if fmt == "csv":
+            response = HttpResponse(
+                statement_csv(statement), content_type="text/csv; charset=utf-8"
+            )
+        else:
+            response = HttpResponse(render_statement_pdf(statement), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Program manager: export pending payments for Payment Central and confirm them
+    paid (R-PAY-2)."""
+
+    serializer_class = BatchSerializer
+    scope_map = {"GET": "payments:manage", "POST": "payments:manage"}
+
+    def selector(self, user: Any) -> QuerySet[PaymentBatch]:
+        return PaymentBatch.objects.all()
+
+    @extend_schema(
+        request=None, responses={(201, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR)}
+    )
+    def create(self, request: Request) -> HttpResponse:
+        batch, text = batch_export(user=acting_user(request))
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8", status=201)
+        response["Content-Disposition"] = f'attachment; filename="payment-batch-{batch.pk}.csv"'
+        return response
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR)})
+    @action(detail=True, methods=["get"], url_path="csv")
+    def csv(self, request: Request, pk: str) -> HttpResponse:
+        batch = self.get_object()
+        response = HttpResponse(batch_csv(batch), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="payment-batch-{batch.pk}.csv"'
+        return response
+
+    @extend_schema(request=None, responses={200: BatchSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        batch = batch_confirm(batch_id=self.get_object().pk, user=acting_user(request))
+        return Response(self.get_serializer(batch).data)
+
+
+class DisputeViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+):
+    """Partners dispute a decision or payment; reviewers work the dispute queue (R-PAY-5)."""
+
+    serializer_class = DisputeSerializer
+    scope_map = {"GET": "disputes:read", "POST": "disputes:open"}
+    action_scopes = {"resolve": "disputes:resolve"}
+    filterset_fields = ["status"]
+
+    def selector(self, user: Any) -> QuerySet[Dispute]:
+        return disputes_visible_to(user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        visible = requests_visible_to(acting_user(request)).filter(
+            pk=body.validated_data["request"].pk
+        )
+        if not visible.exists():
+            raise Http404
+        dispute = dispute_open(
+            user=acting_user(request),
+            request_id=body.validated_data["request"].pk,
+            text=body.validated_data["text"],
+        )
+        return Response(self.get_serializer(dispute).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DisputeResolveSerializer, responses={200: DisputeSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str) -> Response:
+        body = DisputeResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        dispute = dispute_resolve(
+            dispute_id=self.get_object().pk, user=acting_user(request), **body.validated_data
+        )
+        return Response(self.get_serializer(dispute).data)

@@ -98,3 +98,16 @@ def as_role(db: None) -> Callable[..., APIClient]:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _private_storage(settings: Any, tmp_path: Any) -> None:
+    """Each test stores uploads in its own folder, so "nothing was stored" can be checked."""
+    if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path / "private")},
+            },
+        }

@@ -1,16 +1,22 @@
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from vouchers.views import VoucherViewSet
+from vouchers.views import ExtensionViewSet, VoucherViewSet
 
 router = SimpleRouter()
 router.register("vouchers", VoucherViewSet, basename="voucher")
+router.register("extensions", ExtensionViewSet, basename="extension")
 urlpatterns = [
     # api.md names the file without a trailing slash.
     path(
         "vouchers/<str:code>/voucher.pdf",
         VoucherViewSet.as_view({"get": "pdf"}),
         name="voucher-pdf",
+    ),
+    re_path(
+        r"^vouchers/(?P<code>[^/]+)/templates/(?P<kind>sow|poe)\.pdf$",
+        VoucherViewSet.as_view({"get": "template"}),
+        name="voucher-template",
     ),
     *router.urls,
 ]

@@ -126,3 +126,44 @@ class Forward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voucher} -> {self.partner}"
+
+
+class Extension(models.Model):
+    """R-VOU-9: the customer asks once, before expiry and after the SOW was approved, for
+    more time; a reviewer decides. Length and count are program data."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="extensions")
+    reason = models.TextField(max_length=2000)
+    days = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    previous_expires_on = models.DateField()
+    new_expires_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voucher"], condition=Q(status="pending"), name="extension_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(new_expires_on__gt=F("previous_expires_on")),
+                name="extension_moves_expiry_later",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Extension of {self.voucher_id} ({self.status})"

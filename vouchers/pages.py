@@ -15,8 +15,12 @@ from core.pages import add_refusal, require_scope
 from core.ratelimit import rate_limit
 from core.scopes import acting_user, has_scope
 from partners.models import Partner
+from redemptions.forms import RequestForm
+from redemptions.models import PaymentRequest
+from redemptions.selectors import next_step
+from vouchers.extensions import extension_decide, extension_request
 from vouchers.forms import ClaimForm, DeclineForm, ForwardForm
-from vouchers.models import Voucher
+from vouchers.models import Extension, Voucher
 from vouchers.pdf import voucher_workload_names
 from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
 from vouchers.services import same_company, voucher_claim, voucher_decline, voucher_forward
@@ -55,11 +59,25 @@ def _voucher_page(
     voucher: Voucher,
     *,
     forward_form: ForwardForm | None = None,
+    request_form: RequestForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = acting_user(request)
     today = timezone.localdate()
     can_forward = has_scope(user, "vouchers:forward") and voucher.status == Voucher.Status.ISSUED
+    requests = (
+        list(voucher.payment_requests.order_by("submitted_at"))
+        if has_scope(user, "requests:read")
+        else []
+    )
+    step, step_text = next_step(voucher)
+    redeeming = (
+        has_scope(user, "requests:submit")
+        and voucher.status == Voucher.Status.CLAIMED
+        and voucher.partner_id == user.partner_id
+    )
+    can_submit = redeeming and step in ("initial", "final") and today <= voucher.expires_on
+    kind = PaymentRequest.Kind.FINAL if step == "final" else PaymentRequest.Kind.INITIAL
     return render(
         request,
         "vouchers/detail.html",
@@ -74,6 +92,16 @@ def _voucher_page(
             "can_pdf": has_scope(user, "vouchers:pdf"),
             "is_partner_view": has_scope(user, "vouchers:claim"),
             "decline_form": DeclineForm(),
+            "requests": requests,
+            "can_extend": has_scope(user, "extensions:request")
+            and voucher.status == Voucher.Status.CLAIMED
+            and today <= voucher.expires_on,
+            "extensions": list(voucher.extensions.all()),
+            "redeeming": redeeming,
+            "next_step": step_text,
+            "can_submit": can_submit,
+            "request_form": request_form or RequestForm(initial={"kind": kind}),
+            "request_kind": request_form.data.get("kind", kind) if request_form else kind,
         },
         status=status,
     )
@@ -176,3 +204,57 @@ def voucher_decline_page(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("voucher-detail", code=voucher.code)
     messages.success(request, f"You declined voucher {voucher.code}; the customer has been told.")
     return redirect("voucher-list")
+
+
+@login_required
+@require_POST
+def extension_request_page(request: HttpRequest, code: str) -> HttpResponse:
+    require_scope(request, "extensions:request")
+    voucher = _page_voucher(request, code)
+    try:
+        extension_request(
+            voucher_id=voucher.pk, user=acting_user(request), reason=request.POST.get("reason", "")
+        )
+        messages.success(request, "Extension requested; a reviewer will decide.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
+    return redirect("voucher-detail", code=voucher.code)
+
+
+@login_required
+def extension_list(request: HttpRequest) -> HttpResponse:
+    require_scope(request, "extensions:decide")
+    status = request.GET.get("status", Extension.Status.PENDING)
+    extensions = Extension.objects.select_related(
+        "voucher__customer", "voucher__partner", "requested_by"
+    )
+    if status in Extension.Status.values:
+        extensions = extensions.filter(status=status)
+    return render(
+        request,
+        "vouchers/extensions.html",
+        {
+            "extensions": extensions,
+            "status": status,
+            "statuses": Extension.Status.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def extension_decide_page(request: HttpRequest, pk: int) -> HttpResponse:
+    require_scope(request, "extensions:decide")
+    try:
+        extension_decide(
+            extension_id=pk,
+            user=acting_user(request),
+            approve=request.POST.get("approve") == "1",
+            note=request.POST.get("note", ""),
+        )
+        messages.success(request, "Extension decided.")
+    except Extension.DoesNotExist as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("extension-list")

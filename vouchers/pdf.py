@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import weasyprint
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint.urls import URLFetcher
 
+from core.pdf import layout, to_bytes
 from programs.models import Workload
 from vouchers.models import Voucher
 
@@ -57,15 +55,8 @@ def render_voucher_pdf(voucher: Voucher) -> bytes:
     document = _layout({**context, "compact": False})
     if len(document.pages) > 1:
         document = _layout({**context, "compact": True})
-    pdf = document.write_pdf()
-    if not isinstance(pdf, bytes):  # write_pdf() without a target returns the bytes
-        raise TypeError("WeasyPrint returned no PDF bytes")
-    return pdf
+    return to_bytes(document)
 
 
 def _layout(context: dict[str, Any]) -> Any:
-    html = render_to_string(TEMPLATE, context)
-    fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
-    return weasyprint.HTML(
-        string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher
-    ).render()
+    return layout(TEMPLATE, context)

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from core.events import events_for
 from core.serializers import EventSerializer
-from vouchers.models import Voucher
+from vouchers.models import Extension, Voucher
 
 
 class VoucherSerializer(serializers.ModelSerializer):
@@ -56,3 +56,38 @@ class ForwardSerializer(serializers.Serializer):
 
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    voucher = serializers.CharField(source="voucher.code", read_only=True)
+
+    class Meta:
+        model = Extension
+        fields = [
+            "id",
+            "voucher",
+            "reason",
+            "days",
+            "status",
+            "requested_at",
+            "decided_at",
+            "decision_note",
+            "previous_expires_on",
+            "new_expires_on",
+        ]
+        read_only_fields = [
+            "id",
+            "voucher",
+            "days",
+            "status",
+            "requested_at",
+            "decided_at",
+            "decision_note",
+            "previous_expires_on",
+            "new_expires_on",
+        ]
+
+
+class ExtensionDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

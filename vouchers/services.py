@@ -253,6 +253,4 @@ def voucher_decline(*, voucher_id: int, user: User, reason: str = "") -> Voucher
 
 
 def voucher_has_requests(voucher: Voucher) -> bool:
-    """Whether a payment request exists (the redemptions app adds them)."""
-    related = getattr(voucher, "payment_requests", None)
-    return bool(related is not None and related.exists())
+    return voucher.payment_requests.exists()

@@ -231,6 +231,13 @@ SPECTACULAR_SETTINGS = {
         "NominationStatusEnum": "nominations.models.Nomination.Status",
         "VoucherStatusEnum": "vouchers.models.Voucher.Status",
         "CapRowStatusEnum": "programs.models.RowStatus",
+        "PaymentRequestKindEnum": "redemptions.models.PaymentRequest.Kind",
+        "PaymentRequestStatusEnum": "redemptions.models.PaymentRequest.Status",
+        "PaymentKindEnum": "payments.models.Payment.Kind",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "PaymentBatchStatusEnum": "payments.models.PaymentBatch.Status",
+        "DisputeStatusEnum": "payments.models.Dispute.Status",
+        "ExtensionStatusEnum": "vouchers.models.Extension.Status",
     },
 }
 

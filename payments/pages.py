@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import ApplicationError
+from core.pages import require_scope
+from core.scopes import acting_user, has_scope
+from payments.models import Dispute, Payment, PaymentBatch
+from payments.selectors import disputes_visible_to, payments_visible_to
+from payments.services import batch_confirm, batch_csv, batch_export, dispute_open, dispute_resolve
+
+
+@login_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    """Partners follow their payments and download monthly statements (R-PAY-3)."""
+    require_scope(request, "payments:read")
+    user = acting_user(request)
+    payments = payments_visible_to(user).select_related("voucher__customer", "request")
+    months = (
+        payments.annotate(month=TruncMonth("approved_on"))
+        .values("month")
+        .annotate(usd=Sum("amount_usd"), local=Sum("amount_local"))
+        .order_by("-month")
+    )
+    totals = payments.aggregate(usd=Sum("amount_usd"))
+    page = Paginator(payments.order_by("-approved_on", "-id"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "payments/list.html",
+        {
+            "page": page,
+            "months": months,
+            "total_usd": totals["usd"] or Decimal("0"),
+            "pending_usd": payments.filter(status=Payment.Status.PENDING).aggregate(
+                s=Sum("amount_usd")
+            )["s"]
+            or 0,
+            "is_partner": user.partner_id is not None,
+            "can_manage": has_scope(user, "payments:manage"),
+            "batches": PaymentBatch.objects.all()[:20]
+            if has_scope(user, "payments:manage")
+            else [],
+            "unbatched": Payment.objects.filter(
+                status=Payment.Status.PENDING, batch__isnull=True
+            ).count()
+            if has_scope(user, "payments:manage")
+            else 0,
+        },
+    )
+
+
+@login_required
+@require_POST
+def batch_create_page(request: HttpRequest) -> HttpResponse:
+    require_scope(request, "payments:manage")
+    try:
+        batch, text = batch_export(user=acting_user(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("payment-list")
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="payment-batch-{batch.pk}.csv"'
+    return response
+
+
+@login_required
+def batch_download_page(request: HttpRequest, pk: int) -> HttpResponse:
+    require_scope(request, "payments:manage")
+    batch = get_object_or_404(PaymentBatch, pk=pk)
+    response = HttpResponse(batch_csv(batch), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="payment-batch-{batch.pk}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def batch_confirm_page(request: HttpRequest, pk: int) -> HttpResponse:
+    require_scope(request, "payments:manage")
+    try:
+        batch_confirm(batch_id=get_object_or_404(PaymentBatch, pk=pk).pk, user=acting_user(request))
+        messages.success(request, f"Batch {pk} confirmed paid.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("payment-list")
+
+
+@login_required
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    require_scope(request, "disputes:read")
+    status = request.GET.get("status", "open")
+    disputes = disputes_visible_to(acting_user(request)).select_related("request__voucher")
+    if status in Dispute.Status.values:
+        disputes = disputes.filter(status=status)
+    return render(
+        request,
+        "payments/disputes.html",
+        {
+            "disputes": disputes,
+            "status": status,
+            "statuses": Dispute.Status.choices,
+            "can_resolve": has_scope(acting_user(request), "disputes:resolve"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def dispute_open_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Partner: dispute the decision or payment of request `pk`."""
+    require_scope(request, "disputes:open")
+    try:
+        dispute_open(user=acting_user(request), request_id=pk, text=request.POST.get("text", ""))
+        messages.success(request, "Your dispute was sent to the reviewers.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("request-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def dispute_resolve_page(request: HttpRequest, pk: int) -> HttpResponse:
+    require_scope(request, "disputes:resolve")
+    dispute = get_object_or_404(disputes_visible_to(acting_user(request)), pk=pk)
+    raw = request.POST.get("adjustment_usd", "").strip()
+    try:
+        amount = Decimal(raw) if raw else None
+    except InvalidOperation:
+        messages.error(request, "The adjustment must be an amount like 1250.00.")
+        return redirect("dispute-list")
+    try:
+        dispute_resolve(
+            dispute_id=dispute.pk,
+            user=acting_user(request),
+            uphold=request.POST.get("uphold") == "1",
+            resolution=request.POST.get("resolution", ""),
+            adjustment_usd=amount,
+        )
+        messages.success(request, "Dispute resolved.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("dispute-list")

@@ -1,0 +1,362 @@
+"""Payment batches for Payment Central, statements and disputes (R-PAY-2, R-PAY-3, R-PAY-5)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from core.errors import ApplicationError, StateConflict
+from core.events import event_record
+from partners.models import Partner
+from payments.models import Dispute, Payment, PaymentBatch
+from payments.selectors import fx_rate_on
+from redemptions.models import PaymentRequest
+
+CENT = Decimal("0.01")
+BATCH_COLUMNS = [
+    "payment_id",
+    "payment_profile",
+    "partner_id",
+    "partner_name",
+    "voucher",
+    "request",
+    "kind",
+    "approved_on",
+    "amount_usd",
+    "currency",
+    "fx_rate",
+    "amount_local",
+]
+
+
+def csv_safe(value: object) -> str:
+    """Neutralises spreadsheet formulas in exported cells (=, +, -, @, tab, CR)."""
+    text = "" if value is None else str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def _batch_rows(payments: QuerySet[Payment]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(BATCH_COLUMNS)
+    for p in payments.select_related("partner", "voucher", "request").order_by(
+        "partner__partner_id", "id"
+    ):
+        writer.writerow(
+            [
+                csv_safe(v)
+                for v in (
+                    p.pk,
+                    p.partner.payment_profile_ref,
+                    p.partner.partner_id,
+                    p.partner.name,
+                    p.voucher.code,
+                    p.request_id or "",
+                    p.kind,
+                    p.approved_on.isoformat(),
+                    f"{p.amount_usd:.2f}",
+                    p.currency,
+                    f"{p.fx_rate:.6f}",
+                    f"{p.amount_local:.2f}",
+                )
+            ]
+        )
+    return out.getvalue()
+
+
+def batch_export(*, user: User) -> tuple[PaymentBatch, str]:
+    """Puts every pending payment not yet in a batch into a new batch; returns its CSV."""
+    with transaction.atomic():
+        pending = Payment.objects.select_for_update(skip_locked=True).filter(
+            status=Payment.Status.PENDING, batch__isnull=True
+        )
+        ids = list(pending.values_list("pk", flat=True))
+        if not ids:
+            raise StateConflict(
+                "There are no pending payments to export.", rule="R-PAY-2", code="empty"
+            )
+        batch = PaymentBatch.objects.create(created_by=user)
+        Payment.objects.filter(pk__in=ids).update(batch=batch)
+    return batch, _batch_rows(batch.payments.all())
+
+
+def batch_csv(batch: PaymentBatch) -> str:
+    return _batch_rows(batch.payments.all())
+
+
+def batch_confirm(*, batch_id: int, user: User) -> PaymentBatch:
+    """Payment Central paid the batch: its payments become paid, once."""
+    with transaction.atomic():
+        batch = PaymentBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status == PaymentBatch.Status.CONFIRMED:
+            raise StateConflict(
+                "This batch was already confirmed.", rule="R-PAY-4", code="confirmed"
+            )
+        now = timezone.now()
+        batch.status = PaymentBatch.Status.CONFIRMED
+        batch.confirmed_by = user
+        batch.confirmed_at = now
+        batch.save()
+        batch.payments.filter(status=Payment.Status.PENDING).update(
+            status=Payment.Status.PAID, paid_at=now
+        )
+    return batch
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    day: date
+    voucher: str
+    customer: str
+    description: str
+    amount_usd: Decimal
+    currency: str
+    fx_rate: Decimal
+    amount_local: Decimal
+    status: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    partner: Partner
+    period: str
+    start: date
+    end: date
+    lines: list[StatementLine]
+    total_usd: Decimal
+    total_local: Decimal
+
+
+def parse_period(period: str) -> tuple[date, date]:
+    try:
+        year, month = (int(x) for x in period.split("-"))
+        start = date(year, month, 1)
+    except (ValueError, TypeError) as exc:
+        raise ApplicationError(
+            "A statement period is written YYYY-MM.", fields={"period": ["Use YYYY-MM."]}
+        ) from exc
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    return start, end
+
+
+def statement_for(*, partner: Partner, period: str) -> Statement:
+    """The FastTrack statement of a partner for one month (R-PAY-3): every payment approved
+    in the month, payouts and dispute adjustments, with local amounts."""
+    start, end = parse_period(period)
+    payments = (
+        Payment.objects.filter(partner=partner, approved_on__gte=start, approved_on__lt=end)
+        .select_related("voucher__customer", "request")
+        .order_by("approved_on", "id")
+    )
+    lines = []
+    for p in payments:
+        if p.kind == Payment.Kind.PAYOUT and p.request is not None:
+            what = (
+                "Initial payment (SOW)"
+                if p.request.kind == PaymentRequest.Kind.INITIAL
+                else "Final payment (POE)"
+            )
+        else:
+            what = "Dispute adjustment"
+        lines.append(
+            StatementLine(
+                p.approved_on,
+                p.voucher.code,
+                p.voucher.customer.name,
+                what,
+                p.amount_usd,
+                p.currency,
+                p.fx_rate,
+                p.amount_local,
+                p.get_status_display(),
+            )
+        )
+    return Statement(
+        partner=partner,
+        period=period,
+        start=start,
+        end=end,
+        lines=lines,
+        total_usd=sum((line.amount_usd for line in lines), Decimal("0.00")),
+        total_local=sum((line.amount_local for line in lines), Decimal("0.00")),
+    )
+
+
+def statement_csv(statement: Statement) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "date",
+            "voucher",
+            "customer",
+            "description",
+            "amount_usd",
+            "currency",
+            "fx_rate",
+            "amount_local",
+            "status",
+        ]
+    )
+    for line in statement.lines:
+        writer.writerow(
+            [
+                csv_safe(v)
+                for v in (
+                    line.day.isoformat(),
+                    line.voucher,
+                    line.customer,
+                    line.description,
+                    f"{line.amount_usd:.2f}",
+                    line.currency,
+                    f"{line.fx_rate:.6f}",
+                    f"{line.amount_local:.2f}",
+                    line.status,
+                )
+            ]
+        )
+    writer.writerow(
+        [
+            "total",
+            "",
+            "",
+            "",
+            f"{statement.total_usd:.2f}",
+            statement.partner.currency,
+            "",
+            f"{statement.total_local:.2f}",
+            "",
+        ]
+    )
+    return out.getvalue()
+
+
+def dispute_open(*, user: User, request_id: int, text: str) -> Dispute:
+    """R-PAY-5: a partner disputes a decision or a payment on one of its requests."""
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(
+            "Explain what you dispute.", rule="R-PAY-5", fields={"text": ["Required."]}
+        )
+    request = PaymentRequest.objects.select_related("voucher").get(pk=request_id)
+    if request.voucher.partner_id != user.partner_id or request.status not in (
+        PaymentRequest.Status.APPROVED,
+        PaymentRequest.Status.REJECTED,
+    ):
+        raise StateConflict(
+            "Only a decided request of yours can be disputed.", rule="R-PAY-5", code="not_decided"
+        )
+    if Dispute.objects.filter(request=request, status=Dispute.Status.OPEN).exists():
+        raise StateConflict(
+            "A dispute on this request is already open.", rule="R-PAY-5", code="open"
+        )
+    partner = request.voucher.partner
+    assert partner is not None  # a decided request belongs to a claimed voucher
+    with transaction.atomic():
+        dispute = Dispute.objects.create(
+            partner=partner, request=request, text=text, opened_by=user
+        )
+        event_record(
+            subject="request",
+            subject_id=request.pk,
+            action="disputed",
+            actor=user,
+            from_state=request.status,
+            to_state=request.status,
+            reason=text,
+            data={"dispute": dispute.pk},
+        )
+    return dispute
+
+
+def dispute_resolve(
+    *,
+    dispute_id: int,
+    user: User,
+    uphold: bool,
+    resolution: str,
+    adjustment_usd: Decimal | None = None,
+) -> Dispute:
+    """Records the resolution; an upheld dispute with an amount creates an adjustment
+    payment, which appears on the next statement."""
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ApplicationError(
+            "Record the resolution.", rule="R-PAY-5", fields={"resolution": ["Required."]}
+        )
+    with transaction.atomic():
+        dispute = (
+            Dispute.objects.select_for_update()
+            .select_related("request__voucher", "partner")
+            .get(pk=dispute_id)
+        )
+        if dispute.status != Dispute.Status.OPEN:
+            raise StateConflict(
+                "This dispute was already resolved.", rule="R-PAY-5", code="resolved"
+            )
+        voucher = dispute.request.voucher
+        if uphold and adjustment_usd:
+            room = voucher.value - voucher.paid_total
+            if adjustment_usd <= 0 or adjustment_usd > room:
+                raise ApplicationError(
+                    f"The adjustment must be more than zero and at most ${room:,.2f}, "
+                    "what is left on the "
+                    "voucher (R-CAP-5).",
+                    rule="R-CAP-5",
+                    fields={"adjustment_usd": [f"At most {room:.2f}."]},
+                )
+        dispute.status = Dispute.Status.UPHELD if uphold else Dispute.Status.DISMISSED
+        dispute.resolution = resolution
+        dispute.resolved_by = user
+        dispute.resolved_at = timezone.now()
+        dispute.adjustment_usd = adjustment_usd if uphold else None
+        dispute.save()
+        if uphold and adjustment_usd:
+            from vouchers.models import Voucher
+
+            today = timezone.localdate()
+            rate = fx_rate_on(currency=dispute.partner.currency, day=today)
+            if rate is None:
+                raise StateConflict(
+                    f"No FX rate for {dispute.partner.currency} on {today:%d %b %Y}.",
+                    rule="R-PAY-1",
+                    code="no_fx_rate",
+                )
+            Payment.objects.create(
+                kind=Payment.Kind.ADJUSTMENT,
+                dispute=dispute,
+                voucher=voucher,
+                partner=dispute.partner,
+                amount_usd=adjustment_usd,
+                currency=dispute.partner.currency,
+                fx_rate=rate,
+                amount_local=(adjustment_usd * rate).quantize(CENT, rounding=ROUND_HALF_UP),
+                approved_on=today,
+            )
+            Voucher.objects.filter(pk=voucher.pk).update(
+                paid_total=F("paid_total") + adjustment_usd
+            )
+        event_record(
+            subject="request",
+            subject_id=dispute.request_id,
+            action=f"dispute_{dispute.status}",
+            actor=user,
+            from_state=dispute.request.status,
+            to_state=dispute.request.status,
+            reason=resolution,
+            data={
+                "dispute": dispute.pk,
+                "adjustment_usd": str(adjustment_usd) if uphold and adjustment_usd else None,
+            },
+        )
+    return dispute

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import ApplicationError
+from core.events import events_for
+from core.pages import add_refusal, require_scope
+from core.scopes import acting_user, has_scope
+from redemptions.forms import AmendForm, RequestForm
+from redemptions.models import PaymentRequest
+from redemptions.selectors import payout_preview, requests_visible_to
+from redemptions.services import request_amend, request_submit
+from vouchers.pages import _page_voucher, _voucher_page
+
+
+@login_required
+@require_POST
+def request_submit_page(request: HttpRequest, code: str) -> HttpResponse:
+    require_scope(request, "requests:submit")
+    voucher = _page_voucher(request, code)
+    form = RequestForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        upload = data.pop("document")
+        try:
+            created = request_submit(
+                voucher_id=voucher.pk, user=acting_user(request), upload=upload, **data
+            )
+        except ApplicationError as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{created.get_kind_display()} submitted; "
+                f"the review target is {created.due_by:%d %b %Y}.",
+            )
+            return redirect("request-detail", pk=created.pk)
+    return _voucher_page(request, voucher, request_form=form, status=400)
+
+
+@login_required
+@require_POST
+def payout_preview_partial(request: HttpRequest, code: str) -> HttpResponse:
+    """htmx: what approving the request would pay, as the partner types the SOW value."""
+    require_scope(request, "requests:submit")
+    voucher = _page_voucher(request, code)
+    try:
+        sow_value: Decimal | None = Decimal(request.POST.get("sow_value", "") or "0")
+    except InvalidOperation:
+        sow_value = None
+    kind = request.POST.get("kind", PaymentRequest.Kind.INITIAL)
+    if kind not in PaymentRequest.Kind.values:
+        raise Http404
+    preview = payout_preview(voucher=voucher, kind=kind, sow_value=sow_value)
+    return render(
+        request,
+        "redemptions/_payout_preview.html",
+        {"preview": preview, "voucher": voucher, "kind": kind},
+    )
+
+
+def _request(request: HttpRequest, pk: int) -> PaymentRequest:
+    return get_object_or_404(
+        requests_visible_to(acting_user(request)).prefetch_related("documents"), pk=pk
+    )
+
+
+def _request_page(
+    request: HttpRequest,
+    payment_request: PaymentRequest,
+    *,
+    amend_form: AmendForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = acting_user(request)
+    can_amend = (
+        has_scope(user, "requests:submit")
+        and payment_request.status == PaymentRequest.Status.INFO_REQUESTED
+    )
+    context: dict[str, Any] = {
+        "req": payment_request,
+        "voucher": payment_request.voucher,
+        "events": events_for("request", payment_request.pk),
+        "documents": payment_request.documents.all(),
+        "can_amend": can_amend,
+        "can_dispute": has_scope(user, "disputes:open")
+        and payment_request.status
+        in (PaymentRequest.Status.APPROVED, PaymentRequest.Status.REJECTED)
+        and not payment_request.disputes.filter(status="open").exists(),
+        "amend_form": amend_form or AmendForm(),
+    }
+    return render(request, "redemptions/detail.html", context, status=status)
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_scope(request, "requests:read")
+    return _request_page(request, _request(request, pk))
+
+
+@login_required
+@require_POST
+def request_amend_page(request: HttpRequest, pk: int) -> HttpResponse:
+    require_scope(request, "requests:submit")
+    payment_request = _request(request, pk)
+    form = AmendForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            request_amend(
+                request_id=payment_request.pk, user=acting_user(request), **form.service_kwargs()
+            )
+        except ApplicationError as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(request, "Your answer was sent; the review continues.")
+            return redirect("request-detail", pk=payment_request.pk)
+    return _request_page(request, payment_request, amend_form=form, status=400)

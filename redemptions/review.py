@@ -1,0 +1,327 @@
+"""QTM review: take, ask, reject, approve (R-REV-*, R-PAY-*, R-CAP-4, R-CAP-5, R-NOT-2).
+
+Approval locks the voucher row and then the request row, always in that order, so that
+concurrent reviewers, retries and double clicks end with one decision and one payment;
+the unique constraint on Payment.request holds even if that ever failed (R-PAY-4).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from core.calendar import BusinessCalendar
+from core.errors import ApplicationError, StateConflict
+from core.events import event_record
+from notifications.services import mail_enqueue
+from payments.models import Payment
+from payments.selectors import fx_rate_on
+from programs.models import RowStatus
+from redemptions.models import PaymentRequest
+from redemptions.payouts import Payout, payout_for
+from redemptions.selectors import approved_sow_value, approved_total
+from vouchers.models import Voucher
+
+CENT = Decimal("0.01")
+
+
+def _locked(request_id: int) -> tuple[Voucher, PaymentRequest]:
+    voucher_id = PaymentRequest.objects.values_list("voucher_id", flat=True).get(pk=request_id)
+    voucher = (
+        Voucher.objects.select_for_update(of=("self",))
+        .select_related("program", "customer", "partner", "nomination")
+        .get(pk=voucher_id)
+    )
+    request = PaymentRequest.objects.select_for_update(of=("self",)).get(pk=request_id)
+    request.voucher = voucher
+    return voucher, request
+
+
+def _require_open(request: PaymentRequest, user: User, *, allowed: tuple[str, ...]) -> None:
+    if request.status not in allowed:
+        raise StateConflict(
+            f"This request is already {request.get_status_display().lower()}.",
+            rule="R-PAY-4" if request.status == PaymentRequest.Status.APPROVED else "R-REV-2",
+            code="already_decided",
+        )
+    if request.reviewer_id and request.reviewer_id != user.pk:
+        raise StateConflict(
+            f"{_name(request.reviewer)} is working on this request.",
+            rule="R-REV-1",
+            code="taken",
+        )
+
+
+def _name(user: User | None) -> str:
+    if user is None:
+        return "Another reviewer"
+    return user.get_full_name() or user.username
+
+
+def _notify_partner(request: PaymentRequest, *, decision: str, text: str = "") -> None:
+    """R-REV-3, R-NOT-2: the partner hears of approvals, rejections and questions."""
+    voucher = request.voucher
+    partner = voucher.partner
+    if partner is None:
+        return
+    emails = list(
+        partner.users.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+    subjects = {
+        "approved": f"Approved: {request.get_kind_display()} for voucher {voucher.code}",
+        "rejected": f"Rejected: {request.get_kind_display()} for voucher {voucher.code}",
+        "info_requested": (
+            f"Question on your {request.get_kind_display().lower()} for voucher {voucher.code}"
+        ),
+    }
+    mail_enqueue(
+        kind=f"request_{decision}",
+        to=emails,
+        subject=subjects[decision],
+        template="mail/request_decided",
+        context={
+            "req": request,
+            "voucher": voucher,
+            "decision": decision,
+            "text": text,
+            "request_url": settings.SITE_URL + reverse("request-detail", args=[request.pk]),
+        },
+        related_object=f"request:{request.pk}",
+    )
+
+
+def request_take(*, request_id: int, user: User) -> PaymentRequest:
+    """The reviewer takes the request so that no one else works on it."""
+    with transaction.atomic():
+        _, request = _locked(request_id)
+        _require_open(request, user, allowed=PaymentRequest.OPEN_STATUSES)
+        if request.reviewer_id != user.pk:
+            request.reviewer = user
+            request.taken_at = timezone.now()
+            request.save(update_fields=["reviewer", "taken_at", "updated_at"])
+            event_record(
+                subject="request",
+                subject_id=request.pk,
+                action="taken",
+                actor=user,
+                from_state=request.status,
+                to_state=request.status,
+            )
+    return request
+
+
+def request_release(*, request_id: int, user: User) -> PaymentRequest:
+    with transaction.atomic():
+        _, request = _locked(request_id)
+        if request.reviewer_id == user.pk:
+            request.reviewer = None
+            request.taken_at = None
+            request.save(update_fields=["reviewer", "taken_at", "updated_at"])
+            event_record(
+                subject="request",
+                subject_id=request.pk,
+                action="released",
+                actor=user,
+                from_state=request.status,
+                to_state=request.status,
+            )
+    return request
+
+
+def request_ask(*, request_id: int, user: User, question: str) -> PaymentRequest:
+    """More information needed: the same request goes back to the partner for amendment;
+    the review clock pauses (R-DOC-2, R-REV-1)."""
+    question = (question or "").strip()
+    if not question:
+        raise ApplicationError(
+            "Write the question for the partner.",
+            rule="R-REV-2",
+            fields={"question": ["This field is required."]},
+        )
+    with transaction.atomic():
+        voucher, request = _locked(request_id)
+        _require_open(request, user, allowed=(PaymentRequest.Status.SUBMITTED,))
+        calendar = BusinessCalendar.for_program(voucher.program)
+        request.sla_remaining_days = calendar.between(timezone.localdate(), request.due_by)
+        before = request.status
+        request.ask()
+        request.question = question
+        request.reviewer = None
+        request.taken_at = None
+        request.save()
+        event_record(
+            subject="request",
+            subject_id=request.pk,
+            action="info_requested",
+            actor=user,
+            from_state=before,
+            to_state=request.status,
+            reason=question,
+        )
+        _notify_partner(request, decision="info_requested", text=question)
+    return request
+
+
+def request_reject(*, request_id: int, user: User, reason: str) -> PaymentRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "Give the partner the reason for the rejection.",
+            rule="R-REV-2",
+            fields={"reason": ["This field is required."]},
+        )
+    with transaction.atomic():
+        _, request = _locked(request_id)
+        _require_open(request, user, allowed=PaymentRequest.OPEN_STATUSES)
+        before = request.status
+        request.reject()
+        request.rejection_reason = reason
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.save()
+        event_record(
+            subject="request",
+            subject_id=request.pk,
+            action="rejected",
+            actor=user,
+            from_state=before,
+            to_state=request.status,
+            reason=reason,
+        )
+        _notify_partner(request, decision="rejected", text=reason)
+    return request
+
+
+def combined_cap_room(voucher: Voucher) -> Decimal | None:
+    """R-CAP-4: what may still be paid on this voucher under the combined cap, when the
+    customer holds vouchers of more than one group in the program; None otherwise."""
+    siblings = Voucher.objects.filter(program=voucher.program, customer=voucher.customer).exclude(
+        status=Voucher.Status.CANCELLED
+    )
+    groups = set(siblings.values_list("exclusive_group", flat=True))
+    if len(groups) < 2:
+        return None
+    deal_date = voucher.nomination.closed_on or voucher.issued_on
+    row = (
+        voucher.program.combined_cap_rows.filter(
+            status=RowStatus.EFFECTIVE,
+            segment=voucher.customer.segment,
+            window_start__lte=deal_date,
+            window_end__gte=deal_date,
+        )
+        .order_by("window_start", "key")
+        .first()
+    )
+    if row is None:
+        return None
+    paid_all = siblings.aggregate(s=Sum("paid_total"))["s"] or Decimal("0")
+    room = row.combined_cap - paid_all
+    part = row.part_cap(voucher.exclusive_group)
+    if part is not None:
+        room = min(room, part - voucher.paid_total)
+    return max(Decimal("0.00"), room)
+
+
+def approval_payout(voucher: Voucher, request: PaymentRequest) -> Payout:
+    sow_value = (
+        request.sow_value
+        if request.kind == PaymentRequest.Kind.INITIAL
+        else approved_sow_value(voucher)
+    )
+    payout = payout_for(
+        scheme=voucher.scheme,
+        kind=request.kind,
+        voucher_value=voucher.value,
+        sow_value=sow_value or Decimal("0"),
+        paid_before=approved_total(voucher),
+    )
+    room = combined_cap_room(voucher)
+    if room is not None and payout.amount > room:
+        payout = Payout(
+            amount=room,
+            total=payout.total,
+            paid_before=payout.paid_before,
+            left_after=payout.left_after + payout.amount - room,
+            rule="R-CAP-4",
+        )
+    return payout
+
+
+def request_approve(*, request_id: int, user: User) -> PaymentRequest:
+    """Approves once and creates the payment in the partner's currency (R-PAY-1, R-PAY-4)."""
+    with transaction.atomic():
+        voucher, request = _locked(request_id)
+        _require_open(request, user, allowed=(PaymentRequest.Status.SUBMITTED,))
+        today = timezone.localdate()
+        payout = approval_payout(voucher, request)
+        partner = voucher.partner
+        assert partner is not None
+        rate = (
+            fx_rate_on(currency=partner.currency, day=today) if payout.amount > 0 else Decimal("1")
+        )
+        if rate is None:
+            raise StateConflict(
+                f"There is no FX rate for {partner.currency} in force on {today:%d %b %Y}; "
+                "a program "
+                "manager must add one before this request can be approved.",
+                rule="R-PAY-1",
+                code="no_fx_rate",
+            )
+        before = request.status
+        request.approve()
+        request.payout_amount = payout.amount
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.save()
+        if payout.amount > 0:
+            try:
+                with transaction.atomic():
+                    Payment.objects.create(
+                        request=request,
+                        voucher=voucher,
+                        partner=partner,
+                        amount_usd=payout.amount,
+                        currency=partner.currency,
+                        fx_rate=rate,
+                        amount_local=(payout.amount * rate).quantize(CENT, rounding=ROUND_HALF_UP),
+                        approved_on=today,
+                    )
+            except IntegrityError as exc:
+                raise StateConflict(
+                    "This request was already paid.", rule="R-PAY-4", code="already_paid"
+                ) from exc
+            Voucher.objects.filter(pk=voucher.pk).update(paid_total=F("paid_total") + payout.amount)
+            voucher.refresh_from_db(fields=["paid_total"])
+        if request.kind == PaymentRequest.Kind.FINAL:
+            voucher.redeem_fully()
+            voucher.save(update_fields=["status", "updated_at"])
+            event_record(
+                subject="voucher",
+                subject_id=voucher.pk,
+                action="fully_redeemed",
+                actor=user,
+                from_state=Voucher.Status.CLAIMED,
+                to_state=voucher.status,
+            )
+        event_record(
+            subject="request",
+            subject_id=request.pk,
+            action="approved",
+            actor=user,
+            from_state=before,
+            to_state=request.status,
+            data={
+                "payout_usd": str(payout.amount),
+                "rule": payout.rule,
+                "fx_rate": str(rate),
+                "currency": partner.currency,
+            },
+        )
+        _notify_partner(request, decision="approved", text=f"${payout.amount:,.2f}")
+    return request

@@ -1,0 +1,154 @@
+"""The QTM reviewer's queue and review screen (R-REV-1, R-REV-2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from core.calendar import BusinessCalendar
+from core.errors import ApplicationError
+from core.events import events_for
+from core.pages import require_scope
+from core.scopes import acting_user
+from redemptions.models import PaymentRequest
+from redemptions.review import (
+    approval_payout,
+    request_approve,
+    request_ask,
+    request_reject,
+    request_release,
+    request_take,
+)
+from redemptions.selectors import requests_visible_to, review_queue
+from redemptions.views import ReviewQueueFilter
+
+
+def sla_state(request: PaymentRequest, calendar: BusinessCalendar, today: Any) -> str:
+    """overdue, at_risk (due within one business day), paused or on_track."""
+    if request.status == PaymentRequest.Status.INFO_REQUESTED:
+        return "paused"
+    if request.due_by < today:
+        return "overdue"
+    if calendar.between(today, request.due_by) <= 1:
+        return "at_risk"
+    return "on_track"
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    require_scope(request, "requests:review")
+    filterset = ReviewQueueFilter(request.GET, queryset=review_queue(acting_user(request)))
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    calendars: dict[int, BusinessCalendar] = {}
+    rows = []
+    for item in page.object_list:
+        program = item.voucher.program
+        calendar = calendars.setdefault(program.pk, BusinessCalendar.for_program(program))
+        rows.append((item, sla_state(item, calendar, today)))
+    return render(
+        request,
+        "redemptions/queue.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filter": filterset,
+            "today": today,
+            "kinds": PaymentRequest.Kind.choices,
+            "statuses": PaymentRequest.OPEN_STATUSES,
+        },
+    )
+
+
+def _open(request: HttpRequest, pk: int) -> PaymentRequest:
+    return get_object_or_404(
+        requests_visible_to(acting_user(request))
+        .select_related("reviewer")
+        .prefetch_related("documents"),
+        pk=pk,
+    )
+
+
+@login_required
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    require_scope(request, "requests:review")
+    item = _open(request, pk)
+    voucher = item.voucher
+    calendar = BusinessCalendar.for_program(voucher.program)
+    today = timezone.localdate()
+    document = item.documents.order_by("-version").first()
+    context: dict[str, Any] = {
+        "req": item,
+        "voucher": voucher,
+        "document": document,
+        "events": events_for("request", item.pk),
+        "sla": sla_state(item, calendar, today),
+        "payout": approval_payout(voucher, item)
+        if item.status == PaymentRequest.Status.SUBMITTED
+        else None,
+        "mine": item.reviewer_id == request.user.pk,
+        "signed_in_window": voucher.issued_on <= item.customer_signed_on <= today
+        and voucher.issued_on <= item.partner_signed_on <= today,
+        "before_expiry": item.submitted_at.date() <= voucher.expires_on,
+    }
+    return render(request, "redemptions/review.html", context)
+
+
+@login_required
+@xframe_options_sameorigin
+def document_inline(request: HttpRequest, pk: int, version: int) -> FileResponse:
+    """The stored PDF shown inline beside the checks (reviewers and program managers)."""
+    require_scope(request, "requests:review")
+    item = _open(request, pk)
+    document = item.documents.filter(version=version).first()
+    if document is None:
+        raise Http404
+    response = FileResponse(document.file.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document.download_name()}"'
+    return response
+
+
+ACTIONS = {
+    "take": lambda pk, user, data: request_take(request_id=pk, user=user),
+    "release": lambda pk, user, data: request_release(request_id=pk, user=user),
+    "approve": lambda pk, user, data: request_approve(request_id=pk, user=user),
+    "reject": lambda pk, user, data: request_reject(
+        request_id=pk, user=user, reason=data.get("reason", "")
+    ),
+    "ask": lambda pk, user, data: request_ask(
+        request_id=pk, user=user, question=data.get("question", "")
+    ),
+}
+DONE = {
+    "take": "You are working on this request.",
+    "release": "Released for other reviewers.",
+    "approve": "Approved; the payment was created and the partner is being told.",
+    "reject": "Rejected; the partner is being told.",
+    "ask": "Question sent; the review clock is paused until the partner answers.",
+}
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
+    require_scope(request, "requests:review")
+    if what not in ACTIONS:
+        raise Http404
+    item = _open(request, pk)
+    try:
+        ACTIONS[what](item.pk, acting_user(request), request.POST)
+    except ApplicationError as exc:
+        messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
+        return redirect("review-detail", pk=item.pk)
+    messages.success(request, DONE[what])
+    if what in ("approve", "reject", "ask"):
+        return redirect("review-queue")
+    return redirect("review-detail", pk=item.pk)

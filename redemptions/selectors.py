@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from accounts.models import User
+from core.choices import Role
+from core.scopes import effective_role
+from redemptions.models import PaymentRequest
+from redemptions.payouts import Payout, payout_for
+from vouchers.models import Voucher
+
+
+def requests_visible_to(user: User) -> QuerySet[PaymentRequest]:
+    """Staff see every request; a partner its own; a customer and a field rep those on
+    their vouchers."""
+    base = PaymentRequest.objects.select_related(
+        "voucher", "voucher__customer", "voucher__partner", "voucher__offer", "voucher__program"
+    )
+    role = effective_role(user)
+    if role in (Role.PROGRAM_MANAGER, Role.REVIEWER):
+        return base
+    if role == Role.PARTNER and user.partner_id:
+        return base.filter(voucher__partner_id=user.partner_id)
+    if role == Role.CUSTOMER and user.customer_id:
+        return base.filter(voucher__customer_id=user.customer_id)
+    if role == Role.FIELD_REP:
+        return base.filter(voucher__nomination__nominated_by=user)
+    return base.none()
+
+
+def approved_total(voucher: Voucher) -> Decimal:
+    """What approvals on this voucher have paid or will pay (USD)."""
+    total = voucher.payment_requests.filter(status=PaymentRequest.Status.APPROVED).aggregate(
+        s=Sum("payout_amount")
+    )["s"]
+    return total or Decimal("0.00")
+
+
+def next_step(voucher: Voucher) -> tuple[str, str]:
+    """The partner's next action on a claimed voucher and what it needs, as (kind, text)."""
+    requests = {(r.kind, r.status) for r in voucher.payment_requests.all()}
+    initial = [s for k, s in requests if k == PaymentRequest.Kind.INITIAL]
+    final = [s for k, s in requests if k == PaymentRequest.Kind.FINAL]
+    if "info_requested" in initial + final:
+        return ("answer", "Answer the reviewer's question")
+    if "approved" in final:
+        return ("done", "Fully redeemed")
+    if "submitted" in final:
+        return ("wait", "Final request under review")
+    if "approved" in initial:
+        return ("final", "Submit the signed POE (final payment request)")
+    if "submitted" in initial:
+        return ("wait", "SOW under review")
+    return ("initial", "Submit the signed SOW (initial payment request)")
+
+
+def approved_sow_value(voucher: Voucher) -> Decimal | None:
+    row = (
+        voucher.payment_requests.filter(
+            kind=PaymentRequest.Kind.INITIAL, status=PaymentRequest.Status.APPROVED
+        )
+        .values_list("sow_value", flat=True)
+        .first()
+    )
+    return row
+
+
+def payout_preview(*, voucher: Voucher, kind: str, sow_value: Decimal | None) -> Payout | None:
+    """What approving this request would pay, by the voucher's scheme, and what is left."""
+    if kind == PaymentRequest.Kind.FINAL:
+        sow_value = approved_sow_value(voucher)
+    if sow_value is None or sow_value <= 0:
+        return None
+    return payout_for(
+        scheme=voucher.scheme,
+        kind=kind,
+        voucher_value=voucher.value,
+        sow_value=sow_value,
+        paid_before=approved_total(voucher),
+    )
+
+
+def review_queue(user: User) -> QuerySet[PaymentRequest]:
+    """Open requests for QTM, the oldest due date first (R-REV-1)."""
+    return (
+        requests_visible_to(user)
+        .filter(status__in=PaymentRequest.OPEN_STATUSES)
+        .select_related("reviewer")
+        .prefetch_related("documents")
+        .order_by("due_by", "submitted_at", "id")
+    )

@@ -1,0 +1,354 @@
+"""Partners submit and amend payment requests (R-RED-*, R-PUB-*, R-DOC-*, R-VOU-2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.calendar import BusinessCalendar
+from core.errors import ApplicationError, StateConflict
+from core.events import event_record
+from redemptions.documents import CheckedDocument, check_document
+from redemptions.models import PaymentRequest, RequestDocument
+from redemptions.template_pdfs import template_id
+from vouchers.models import Voucher
+
+KIND_TEMPLATE: dict[str, str] = {
+    PaymentRequest.Kind.INITIAL: "sow",
+    PaymentRequest.Kind.FINAL: "poe",
+}
+
+
+def _check_signers(
+    *,
+    voucher: Voucher,
+    customer_signer: str,
+    customer_signed_on: date,
+    partner_signer: str,
+    partner_signed_on: date,
+    today: date,
+) -> None:
+    """R-DOC-1: both signatures attested with names and dates."""
+    fields: dict[str, list[str]] = {}
+    for name, value in (("customer_signer", customer_signer), ("partner_signer", partner_signer)):
+        if not (value or "").strip():
+            fields[name] = ["Enter the name of the person who signed."]
+    for name, day in (
+        ("customer_signed_on", customer_signed_on),
+        ("partner_signed_on", partner_signed_on),
+    ):
+        if day > today:
+            fields[name] = ["A signature date cannot be in the future."]
+        elif day < voucher.issued_on:
+            fields[name] = [
+                "The document was signed before the voucher was issued "
+                f"({voucher.issued_on:%d %b %Y})."
+            ]
+    if fields:
+        raise ApplicationError(
+            "Both signatures must be attested with the signer's name and date.",
+            rule="R-DOC-1",
+            fields=fields,
+        )
+
+
+def _require_redeemable(voucher: Voucher, user: User, today: date) -> None:
+    if voucher.partner_id != user.partner_id or voucher.status not in (
+        Voucher.Status.CLAIMED,
+        Voucher.Status.FULLY_REDEEMED,
+    ):
+        raise StateConflict(
+            "Claim the voucher before submitting payment requests.",
+            rule="R-VOU-5",
+            code="not_claimed",
+        )
+    if voucher.status == Voucher.Status.FULLY_REDEEMED:
+        raise StateConflict(
+            "This voucher is fully redeemed.", rule="R-RED-4", code="fully_redeemed"
+        )
+    if today > voucher.expires_on:
+        raise StateConflict(
+            f"The voucher expired on {voucher.expires_on:%d %b %Y}; "
+            "requests must be submitted on or "
+            "before the expiry date.",
+            rule="R-VOU-2",
+            code="expired",
+        )
+
+
+def _attempt_for(voucher: Voucher, kind: str) -> int:
+    """1, or 2 for the one corrected request after a rejection (R-DOC-2)."""
+    existing = list(voucher.payment_requests.filter(kind=kind).values_list("status", flat=True))
+    label = "SOW" if kind == PaymentRequest.Kind.INITIAL else "POE"
+    live = [s for s in existing if s != PaymentRequest.Status.REJECTED]
+    if live:
+        raise StateConflict(
+            f"A {label} was already submitted for this voucher; only one is accepted.",
+            rule="R-DOC-2",
+            code="already_submitted",
+        )
+    if len(existing) >= 2:
+        raise StateConflict(
+            f"The corrected {label} was rejected too; no further {label} can be submitted.",
+            rule="R-DOC-2",
+            code="no_more_attempts",
+        )
+    return len(existing) + 1
+
+
+def _require_sequence(voucher: Voucher, kind: str) -> None:
+    if (
+        kind == PaymentRequest.Kind.FINAL
+        and not voucher.payment_requests.filter(
+            kind=PaymentRequest.Kind.INITIAL, status=PaymentRequest.Status.APPROVED
+        ).exists()
+    ):
+        rule = "R-PUB-2" if voucher.scheme == Voucher.Scheme.PUBLIC_SECTOR else "R-RED-3"
+        raise StateConflict(
+            "The final payment request (POE) can be submitted once the SOW is approved.",
+            rule=rule,
+            code="sow_not_approved",
+        )
+
+
+def request_submit(
+    *,
+    voucher_id: int,
+    user: User,
+    kind: str,
+    upload: Any,
+    customer_signer: str,
+    customer_signed_on: date,
+    partner_signer: str,
+    partner_signed_on: date,
+    sow_value: Decimal | None = None,
+) -> PaymentRequest:
+    """Checks everything, then stores the signed PDF and the request (R-RED-1, R-RED-3)."""
+    today = timezone.localdate()
+    voucher = Voucher.objects.select_related("program").get(pk=voucher_id)
+    # Cheap refusals first: state, sequence, fields; then the document itself.
+    _require_redeemable(voucher, user, today)
+    _require_sequence(voucher, kind)
+    _attempt_for(voucher, kind)
+    if kind == PaymentRequest.Kind.INITIAL:
+        if sow_value is None or sow_value <= 0:
+            raise ApplicationError(
+                "Enter the SOW value in USD.",
+                rule="R-RED-1",
+                fields={"sow_value": ["Enter the SOW value, more than zero."]},
+            )
+    elif sow_value is not None:
+        raise ApplicationError(
+            "The SOW value belongs to the initial request only.",
+            fields={"sow_value": ["Leave empty for the final request."]},
+        )
+    _check_signers(
+        voucher=voucher,
+        customer_signer=customer_signer,
+        customer_signed_on=customer_signed_on,
+        partner_signer=partner_signer,
+        partner_signed_on=partner_signed_on,
+        today=today,
+    )
+    checked = check_document(
+        upload=upload, voucher_code=voucher.code, template_id=template_id(KIND_TEMPLATE[kind])
+    )
+
+    calendar = BusinessCalendar.for_program(voucher.program)
+    stored: RequestDocument | None = None
+    try:
+        with transaction.atomic():
+            voucher = (
+                Voucher.objects.select_for_update(of=("self",))
+                .select_related("program")
+                .get(pk=voucher_id)
+            )
+            _require_redeemable(voucher, user, today)
+            _require_sequence(voucher, kind)
+            attempt = _attempt_for(voucher, kind)
+            try:
+                with transaction.atomic():
+                    request = PaymentRequest.objects.create(
+                        voucher=voucher,
+                        kind=kind,
+                        attempt=attempt,
+                        sow_value=sow_value,
+                        customer_signer=customer_signer.strip(),
+                        customer_signed_on=customer_signed_on,
+                        partner_signer=partner_signer.strip(),
+                        partner_signed_on=partner_signed_on,
+                        submitted_by=user,
+                        submitted_at=timezone.now(),
+                        due_by=calendar.add(today, voucher.program.review_sla_business_days),
+                    )
+            except IntegrityError as exc:
+                raise StateConflict(
+                    "This request was already submitted.", rule="R-DOC-2", code="already_submitted"
+                ) from exc
+            stored = _store_document(
+                request=request,
+                checked=checked,
+                original_name=getattr(upload, "name", ""),
+                user=user,
+            )
+            event_record(
+                subject="request",
+                subject_id=request.pk,
+                action="submitted",
+                actor=user,
+                to_state=request.status,
+                data={
+                    "kind": kind,
+                    "voucher": voucher.code,
+                    "document": stored.sha256,
+                    "sow_value": str(sow_value) if sow_value is not None else None,
+                },
+            )
+    except Exception:
+        _discard(stored)
+        raise
+    return request
+
+
+def _discard(stored: RequestDocument | None) -> None:
+    """Removes a stored file whose transaction failed: nothing is kept for a refusal."""
+    name = stored.file.name if stored is not None else None
+    if stored is not None and name and stored.file.storage.exists(name):
+        stored.file.storage.delete(name)
+
+
+def _store_document(
+    *, request: PaymentRequest, checked: CheckedDocument, original_name: str, user: User
+) -> RequestDocument:
+    """Stores the accepted bytes unchanged under a server-chosen name (R-DOC-1)."""
+    document = RequestDocument(
+        request=request,
+        version=request.documents.count() + 1,
+        sha256=checked.sha256,
+        size=checked.size,
+        pages=checked.pages,
+        original_name=(original_name or "").replace("\\", "/").rsplit("/", 1)[-1][:200],
+        uploaded_by=user,
+    )
+    document.file.save("upload.pdf", ContentFile(checked.content), save=False)
+    document.save()
+    return document
+
+
+def request_amend(
+    *,
+    request_id: int,
+    user: User,
+    upload: Any = None,
+    sow_value: Decimal | None = None,
+    customer_signer: str | None = None,
+    customer_signed_on: date | None = None,
+    partner_signer: str | None = None,
+    partner_signed_on: date | None = None,
+) -> PaymentRequest:
+    """Answers an information request with a new document and/or fields; the earlier
+    document stays in the history and the review clock resumes (R-DOC-2, R-REV-1)."""
+    today = timezone.localdate()
+    request = PaymentRequest.objects.select_related("voucher", "voucher__program").get(
+        pk=request_id
+    )
+    voucher = request.voucher
+    if request.status != PaymentRequest.Status.INFO_REQUESTED:
+        raise StateConflict(
+            "Only a request waiting for your answer can be amended.",
+            rule="R-DOC-2",
+            code="not_waiting",
+        )
+    if today > voucher.expires_on:
+        raise StateConflict(
+            f"The voucher expired on {voucher.expires_on:%d %b %Y}.", rule="R-VOU-2", code="expired"
+        )
+    if sow_value is not None and request.kind != PaymentRequest.Kind.INITIAL:
+        raise ApplicationError(
+            "The SOW value belongs to the initial request only.",
+            fields={"sow_value": ["Leave empty for the final request."]},
+        )
+    if sow_value is not None and sow_value <= 0:
+        raise ApplicationError(
+            "Enter the SOW value in USD.", fields={"sow_value": ["More than zero."]}
+        )
+    changes = {
+        "customer_signer": customer_signer,
+        "customer_signed_on": customer_signed_on,
+        "partner_signer": partner_signer,
+        "partner_signed_on": partner_signed_on,
+        "sow_value": sow_value,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    merged = {
+        f: changes.get(f, getattr(request, f))
+        for f in ("customer_signer", "customer_signed_on", "partner_signer", "partner_signed_on")
+    }
+    _check_signers(voucher=voucher, today=today, **merged)
+    if upload is None and not changes:
+        raise ApplicationError(
+            "Upload a corrected document or change a field.",
+            fields={"document": ["Nothing was changed."]},
+        )
+    checked = None
+    if upload is not None:
+        checked = check_document(
+            upload=upload,
+            voucher_code=voucher.code,
+            template_id=template_id(KIND_TEMPLATE[request.kind]),
+        )
+    stored: RequestDocument | None = None
+    try:
+        with transaction.atomic():
+            request = (
+                PaymentRequest.objects.select_for_update(of=("self",))
+                .select_related("voucher__program")
+                .get(pk=request_id)
+            )
+            if request.status != PaymentRequest.Status.INFO_REQUESTED:
+                raise StateConflict(
+                    "Only a request waiting for your answer can be amended.",
+                    rule="R-DOC-2",
+                    code="not_waiting",
+                )
+            for field, value in changes.items():
+                setattr(request, field, value.strip() if isinstance(value, str) else value)
+            if checked is not None:
+                stored = _store_document(
+                    request=request,
+                    checked=checked,
+                    original_name=getattr(upload, "name", ""),
+                    user=user,
+                )
+            calendar = BusinessCalendar.for_program(request.voucher.program)
+            remaining = request.sla_remaining_days
+            if remaining is None:
+                remaining = request.voucher.program.review_sla_business_days
+            request.due_by = calendar.add(today, remaining)
+            request.sla_remaining_days = None
+            before = request.status
+            request.resubmit()
+            request.save()
+            event_record(
+                subject="request",
+                subject_id=request.pk,
+                action="amended",
+                actor=user,
+                from_state=before,
+                to_state=request.status,
+                data={
+                    "changed": sorted(changes),
+                    "document": stored.sha256 if stored else None,
+                    "due_by": request.due_by.isoformat(),
+                },
+            )
+    except Exception:
+        _discard(stored)
+        raise
+    return request

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api import ScopedViewSet
+from core.scopes import acting_user
+from redemptions.models import PaymentRequest
+from redemptions.review import (
+    request_approve,
+    request_ask,
+    request_reject,
+    request_release,
+    request_take,
+)
+from redemptions.selectors import requests_visible_to, review_queue
+from redemptions.serializers import (
+    PaymentRequestSerializer,
+    QuestionSerializer,
+    RejectReasonSerializer,
+    RequestAmendSerializer,
+)
+from redemptions.services import request_amend
+
+
+class RequestFilter(filters.FilterSet):
+    voucher = filters.CharFilter(field_name="voucher__code")
+
+    class Meta:
+        model = PaymentRequest
+        fields = ["status", "kind", "voucher"]
+
+
+class PaymentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Payment requests, scoped to the caller: a partner its own, staff all."""
+
+    serializer_class = PaymentRequestSerializer
+    filterset_class = RequestFilter
+    scope_map = {"GET": "requests:read"}
+    action_scopes = {
+        "amend": "requests:submit",
+        "document": "requests:read",
+        "approve": "requests:review",
+        "reject": "requests:review",
+        "request_info": "requests:review",
+        "take": "requests:review",
+        "release": "requests:review",
+    }
+
+    def selector(self, user: Any) -> QuerySet[PaymentRequest]:
+        return requests_visible_to(user).prefetch_related("documents")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "with_events": self.action != "list"}
+
+    @extend_schema(
+        request={"multipart/form-data": RequestAmendSerializer},
+        responses={200: PaymentRequestSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def amend(self, request: Request, pk: str) -> Response:
+        """Partner, after an information request: a new document and/or fields."""
+        payment_request = self.get_object()
+        body = RequestAmendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        upload = data.pop("document", None)
+        payment_request = request_amend(
+            request_id=payment_request.pk, user=acting_user(request), upload=upload, **data
+        )
+        return Response(self.get_serializer(payment_request).data)
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiResponse(response=OpenApiTypes.BINARY)}
+    )
+    def document(self, request: Request, pk: str, version: str) -> FileResponse:
+        """The uploaded PDF as stored, as an attachment with a server-chosen name."""
+        payment_request = self.get_object()
+        document = payment_request.documents.filter(version=version).first()
+        if document is None:
+            raise Http404
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.download_name(),
+            content_type="application/pdf",
+        )
+
+    @extend_schema(request=None, responses={200: PaymentRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def take(self, request: Request, pk: str) -> Response:
+        """Reviewer: work on this request so no other reviewer does."""
+        obj = request_take(request_id=self.get_object().pk, user=acting_user(request))
+        return Response(self.get_serializer(obj).data)
+
+    @extend_schema(request=None, responses={200: PaymentRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str) -> Response:
+        obj = request_release(request_id=self.get_object().pk, user=acting_user(request))
+        return Response(self.get_serializer(obj).data)
+
+    @extend_schema(request=None, responses={200: PaymentRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        """Reviewer: approve; the payment is created once, in the partner's currency."""
+        obj = request_approve(request_id=self.get_object().pk, user=acting_user(request))
+        return Response(self.get_serializer(obj).data)
+
+    @extend_schema(request=RejectReasonSerializer, responses={200: PaymentRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        """Reviewer: reject with a reason (required)."""
+        body = RejectReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        obj = request_reject(
+            request_id=self.get_object().pk,
+            user=acting_user(request),
+            reason=body.validated_data["reason"],
+        )
+        return Response(self.get_serializer(obj).data)
+
+    @extend_schema(request=QuestionSerializer, responses={200: PaymentRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="request-info")
+    def request_info(self, request: Request, pk: str) -> Response:
+        """Reviewer: ask the partner for more information (question required)."""
+        body = QuestionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        obj = request_ask(
+            request_id=self.get_object().pk,
+            user=acting_user(request),
+            question=body.validated_data["question"],
+        )
+        return Response(self.get_serializer(obj).data)
+
+
+class ReviewQueueFilter(filters.FilterSet):
+    offer = filters.CharFilter(field_name="voucher__offer__code")
+    segment = filters.CharFilter(field_name="voucher__customer__segment")
+    country = filters.CharFilter(field_name="voucher__customer__country")
+    partner = filters.CharFilter(field_name="voucher__partner__partner_id")
+
+    class Meta:
+        model = PaymentRequest
+        fields = ["kind", "status", "offer", "segment", "country", "partner"]
+
+
+class ReviewQueueViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """Reviewer: open requests, the oldest `due_by` first."""
+
+    serializer_class = PaymentRequestSerializer
+    filterset_class = ReviewQueueFilter
+    scope_map = {"GET": "requests:review"}
+
+    def selector(self, user: Any) -> QuerySet[PaymentRequest]:
+        return review_queue(user)
