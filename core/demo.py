@@ -137,11 +137,14 @@ def demo_scenario(*, program_code: str) -> list[str]:
     approved one whose deal is not yet recorded. Returns what it did."""
     from datetime import timedelta
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
     from nominations.models import Nomination
     from nominations.services import nomination_approve, nomination_close_deal, nomination_create
     from programs.models import Program
+    from redemptions.services import request_submit
+    from redemptions.template_pdfs import render_template_pdf
     from vouchers.services import voucher_claim
 
     program = Program.objects.filter(code=program_code).first()
@@ -179,8 +182,24 @@ def demo_scenario(*, program_code: str) -> list[str]:
     code = issue(nominate("1000001", "DEPLOY", ["M365_E3", "M365_E5"], "420000.00"), "415000.00")
     done.append(f"voucher {code} issued to Contoso Pharmaceuticals (waiting for a partner)")
     copilot = issue(nominate("1000004", "COPILOT", ["M365_COPILOT"], "300000.00"), "300000.00")
-    voucher_claim(code=copilot, user=User.objects.get(username="partner"))
-    done.append(f"voucher {copilot} issued to City of Tailspin and claimed by Adatum")
+    partner = User.objects.get(username="partner")
+    claimed = voucher_claim(code=copilot, user=partner)
+    request_submit(
+        voucher_id=claimed.pk,
+        user=partner,
+        kind="initial",
+        sow_value=Decimal("28500.00"),
+        upload=SimpleUploadedFile(
+            "signed-sow.pdf", render_template_pdf(voucher=claimed, kind="sow")
+        ),
+        customer_signer="Morgan Tailspin",
+        customer_signed_on=today,
+        partner_signer="Pat Adatum",
+        partner_signed_on=today,
+    )
+    done.append(
+        f"voucher {copilot} issued to City of Tailspin, claimed by Adatum, SOW under review"
+    )
     nominate("1000002", "MIGRATE", ["M365_E3"], "180000.00", ("competitor",))
     done.append("nomination of Fabrikam Logística awaiting approval")
     approved = nominate("1000003", "DEPLOY", ["M365_E5", "COMPLIANCE"], "90000.00")

@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from nominations.models import Nomination
 from programs.services import program_load
+from redemptions.models import PaymentRequest
 from vouchers.models import Voucher
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,7 @@ def test_seed_demo_twice_gives_one_scenario() -> None:
     for username in ("pm", "rep", "qtm", "customer", "partner"):
         assert f"  {username} " in text
     assert Voucher.objects.count() == 2
+    assert PaymentRequest.objects.filter(status="submitted").count() == 1
     assert set(Voucher.objects.values_list("status", flat=True)) == {"issued", "claimed"}
     assert set(Nomination.objects.values_list("status", flat=True)) == {
         "issued",
