@@ -4,7 +4,7 @@ amends, the reviewer approves, and the payment shows on the payments page and st
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,7 @@ def test_review_asks_partner_amends_reviewer_approves_payment_shows(
 
     adatum = PartnerFactory(name="Adatum", currency="EUR")
     FxRate.objects.create(
-        currency="EUR", rate_per_usd=Decimal("0.920000"), valid_from=datetime(2023, 7, 1).date()
+        currency="EUR", rate_per_usd=Decimal("0.920000"), valid_from=date(2023, 7, 1)
     )
     partner = user_for_role(Role.PARTNER, username="adatum", partner=adatum)
     user_for_role(Role.REVIEWER, username="qtm")
