@@ -41,12 +41,21 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Voucher.Status.values:
         qs = qs.filter(status=status)
+    is_partner = has_scope(acting_user(request), "vouchers:claim")
+    if is_partner:
+        qs = qs.prefetch_related("payment_requests")
     page = Paginator(qs.order_by("expires_on", "id"), 50).get_page(request.GET.get("page"))
+    rows = [
+        (v, next_step(v)[1] if is_partner and v.status == Voucher.Status.CLAIMED else "")
+        for v in page
+    ]
     return render(
         request,
         "vouchers/list.html",
         {
             "page": page,
+            "rows": rows,
+            "is_partner": is_partner,
             "status": status,
             "statuses": Voucher.Status.choices,
             "today": timezone.localdate(),
