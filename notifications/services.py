@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,43 @@ def _clean_addresses(addresses: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def mail_render(
+    *,
+    kind: str,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: Mapping[str, Any],
+    cc: Iterable[str] = (),
+    dedupe_key: str | None = None,
+    related_object: str = "",
+) -> OutboundMail:
+    """An unsaved outbox row, rendered from `<template>.txt` and `.html` (for bulk inserts)."""
+    recipients = _clean_addresses(to)
+    copies = [a for a in _clean_addresses(cc) if a not in recipients]
+    ctx = {"site_url": settings.SITE_URL, **context}
+    return OutboundMail(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        to=recipients,
+        cc=copies,
+        subject=_WS.sub(" ", subject).strip()[:250],
+        body_text=render_to_string(f"{template}.txt", ctx),
+        body_html=render_to_string(f"{template}.html", ctx),
+        related_object=related_object,
+    )
+
+
+def mail_dispatch_on_commit(mail_ids: list[int]) -> None:
+    """Hands the rows to the workers once the surrounding transaction commits, in chunks."""
+    from notifications.tasks import dispatch_mail_batch
+
+    ids = list(mail_ids)
+    for start in range(0, len(ids), 200):
+        chunk = ids[start : start + 200]
+        transaction.on_commit(partial(dispatch_mail_batch.delay, chunk))
+
+
 def mail_enqueue(
     *,
     kind: str,
@@ -43,23 +81,19 @@ def mail_enqueue(
     Returns None when a mail with the same `dedupe_key` exists already (sent once).
     Dispatch happens after the surrounding transaction commits.
     """
-    recipients = _clean_addresses(to)
-    copies = [a for a in _clean_addresses(cc) if a not in recipients]
-    ctx = {"site_url": settings.SITE_URL, **context}
-    body_text = render_to_string(f"{template}.txt", ctx)
-    body_html = render_to_string(f"{template}.html", ctx)
+    mail = mail_render(
+        kind=kind,
+        to=to,
+        subject=subject,
+        template=template,
+        context=context,
+        cc=cc,
+        dedupe_key=dedupe_key,
+        related_object=related_object,
+    )
     try:
         with transaction.atomic():
-            mail = OutboundMail.objects.create(
-                kind=kind,
-                dedupe_key=dedupe_key,
-                to=recipients,
-                cc=copies,
-                subject=_WS.sub(" ", subject).strip()[:250],
-                body_text=body_text,
-                body_html=body_html,
-                related_object=related_object,
-            )
+            mail.save()
             MailAttachment.objects.bulk_create(
                 MailAttachment(mail=mail, filename=name, content=content, content_type=ctype)
                 for name, content, ctype in attachments
@@ -117,3 +151,30 @@ def mail_dispatch(*, mail_id: int) -> bool:
     if error is not None:
         raise error
     return True
+
+
+def mail_resend(*, mail_id: int, user: Any) -> OutboundMail:
+    """A program manager sends a copy of a mail again; the copy is a new, logged row."""
+    original = OutboundMail.objects.prefetch_related("attachments").get(pk=mail_id)
+    with transaction.atomic():
+        copy = OutboundMail.objects.create(
+            kind=original.kind,
+            to=original.to,
+            cc=original.cc,
+            subject=original.subject,
+            body_text=original.body_text,
+            body_html=original.body_html,
+            related_object=original.related_object,
+            resent_from=original,
+            resent_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        MailAttachment.objects.bulk_create(
+            MailAttachment(
+                mail=copy, filename=a.filename, content=a.content, content_type=a.content_type
+            )
+            for a in original.attachments.all()
+        )
+    from notifications.tasks import dispatch_mail
+
+    transaction.on_commit(lambda: dispatch_mail.delay(copy.pk))
+    return copy

@@ -22,6 +22,18 @@ def dispatch_mail(self, mail_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def dispatch_mail_batch(mail_ids: list[int]) -> int:
+    """Sends a chunk of outbox rows; a row that fails is retried by its own task."""
+    sent = 0
+    for mail_id in mail_ids:
+        try:
+            sent += bool(mail_dispatch(mail_id=mail_id))
+        except OSError:
+            dispatch_mail.apply_async((mail_id,), countdown=30)
+    return sent
+
+
+@shared_task(acks_late=True)
 def dispatch_pending_mail() -> int:
     """Beat: re-enqueues mail left pending (broker down at commit, worker killed)."""
     cutoff = timezone.now() - timedelta(minutes=1)

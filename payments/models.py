@@ -37,7 +37,12 @@ class PaymentBatch(models.Model):
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.EXPORTED)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for the scheduled daily batch.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_by = models.ForeignKey(

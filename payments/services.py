@@ -74,7 +74,7 @@ def _batch_rows(payments: QuerySet[Payment]) -> str:
     return out.getvalue()
 
 
-def batch_export(*, user: User) -> tuple[PaymentBatch, str]:
+def batch_export(*, user: User | None) -> tuple[PaymentBatch, str]:
     """Puts every pending payment not yet in a batch into a new batch; returns its CSV."""
     with transaction.atomic():
         pending = Payment.objects.select_for_update(skip_locked=True).filter(

@@ -59,12 +59,18 @@ class PaymentRequest(TimeStampedModel):
     rejection_reason = models.TextField(blank=True)
     question = models.TextField(blank=True)
     payout_amount = MoneyField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_by", "submitted_at", "id"]
         indexes = [
             models.Index(fields=["status", "due_by"], name="request_status_due"),
             models.Index(fields=["voucher", "kind"], name="request_voucher_kind"),
+            models.Index(
+                fields=["due_by"],
+                condition=Q(status="submitted", overdue_notified_at__isnull=True),
+                name="request_overdue_candidates",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -97,3 +97,84 @@ def issue_voucher(program: Any, customer: Customer, rep: User, pm: User, **overr
     return nomination_close_deal(
         nomination_id=nomination.pk, user=pm, closed_on=timezone.localdate(), purchase_amount=amount
     )
+
+
+def bulk_vouchers(
+    program: Any,
+    count: int,
+    *,
+    expires_on: Any,
+    issued_on: Any,
+    status: str = "issued",
+    partner: Partner | None = None,
+    contacts: bool = True,
+) -> list[Any]:
+    """Many vouchers at once (bulk inserts), each with its nomination and customer."""
+    from nominations.models import Nomination
+    from vouchers.codes import generate_code
+    from vouchers.models import Voucher
+
+    offer = program.offers.get(code="DEPLOY")
+    rep = user_for_role(Role.FIELD_REP)
+    pm = user_for_role(Role.PROGRAM_MANAGER)
+    start = Customer.objects.count()
+    customers = Customer.objects.bulk_create(
+        Customer(
+            tpid=f"B{start + i:08d}",
+            name=f"Bulk customer {start + i}",
+            country="US",
+            category=Category.COMMERCIAL,
+            segment=Segment.ENTERPRISE,
+            e3_licenses=10,
+        )
+        for i in range(count)
+    )
+    if contacts:
+        User.objects.bulk_create(
+            User(
+                username=f"contact-{c.tpid}",
+                email=f"it@{c.tpid.lower()}.example",
+                role=Role.CUSTOMER,
+                customer=c,
+            )
+            for c in customers
+        )
+    nominations = Nomination.objects.bulk_create(
+        Nomination(
+            program=program,
+            customer=c,
+            offer=offer,
+            exclusive_group=offer.exclusive_group,
+            workloads=["M365_E3"],
+            deal_value=Decimal("100000.00"),
+            expected_close_date=issued_on,
+            agreement_type="new",
+            nominated_by=rep,
+            status="issued",
+            closed_on=issued_on,
+            purchase_amount=Decimal("100000.00"),
+        )
+        for c in customers
+    )
+    return Voucher.objects.bulk_create(
+        Voucher(
+            code=generate_code(),
+            program=program,
+            nomination=n,
+            customer=n.customer,
+            offer=offer,
+            exclusive_group=offer.exclusive_group,
+            workloads=["M365_E3"],
+            scheme="commercial",
+            value=Decimal("10000.00"),
+            cap=Decimal("75000.00"),
+            cap_row="bulk",
+            suggested_value=Decimal("10000.00"),
+            issued_on=issued_on,
+            expires_on=expires_on,
+            status=status,
+            partner=partner,
+            issued_by=pm,
+        )
+        for n in nominations
+    )

@@ -37,9 +37,9 @@ def test_role_organisation_constraint_holds_in_postgres() -> None:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_worker_process_delivers_outbox_mail_over_redis(tmp_path: Path, settings: Any) -> None:
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     from config.celery_app import app
 
+    previous = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = settings.REDIS_URL
     app.connection_for_write().default_channel.client.flushdb()  # stale messages of earlier runs
@@ -102,5 +102,5 @@ def test_worker_process_delivers_outbox_mail_over_redis(tmp_path: Path, settings
         except subprocess.TimeoutExpired:
             worker.kill()
             out, _ = worker.communicate()
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+        app.conf.task_always_eager, app.conf.broker_url = previous
     assert b"Traceback" not in out, out.decode()[-2000:]

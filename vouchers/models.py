@@ -105,7 +105,7 @@ class Voucher(TimeStampedModel):
     def cancel(self) -> None:
         pass
 
-    @transition(field=status, source=Status.CLAIMED, target=Status.FULLY_REDEEMED)
+    @transition(field=status, source=[Status.CLAIMED, Status.EXPIRED], target=Status.FULLY_REDEEMED)
     def redeem_fully(self) -> None:
         pass
 
@@ -167,3 +167,41 @@ class Extension(models.Model):
 
     def __str__(self) -> str:
         return f"Extension of {self.voucher_id} ({self.status})"
+
+
+class ReminderMarker(models.Model):
+    """One row per voucher, reminder kind and threshold: "this reminder was dealt with".
+
+    Written in the transaction that writes the outgoing mail to the outbox; the unique
+    constraint makes a second send impossible whatever the workers do (R-VOU-8)."""
+
+    class Kind(models.TextChoices):
+        EXPIRY = "expiry", "Expiry reminder to the customer"
+        POE = "poe", "POE-due reminder to the partner"
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        PASSED = "passed", "Passed (a nearer threshold was sent instead)"
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    days_before = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    mail = models.ForeignKey(
+        "notifications.OutboundMail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voucher", "kind", "days_before"], name="reminder_once_per_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.days_before}d for {self.voucher_id}: {self.outcome}"

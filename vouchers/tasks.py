@@ -3,6 +3,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from notifications.services import mail_enqueue
+from vouchers import reminders
 from vouchers.models import Voucher
 from vouchers.pdf import render_voucher_pdf, voucher_pdf_filename, voucher_workload_names
 
@@ -37,3 +38,21 @@ def send_voucher_issued(voucher_id: int) -> bool:
         related_object=f"voucher:{voucher.code}",
     )
     return mail is not None
+
+
+@shared_task(acks_late=True)
+def send_expiry_reminders() -> int:
+    """Daily: R-VOU-8 reminders, each threshold at most once per voucher."""
+    return reminders.send_expiry_reminders()
+
+
+@shared_task(acks_late=True)
+def send_poe_reminders() -> int:
+    """Daily: partners whose POE is due before the voucher expires."""
+    return reminders.send_poe_reminders()
+
+
+@shared_task(acks_late=True)
+def expire_vouchers() -> int:
+    """Daily: vouchers past their expiry date expire (R-VOU-2)."""
+    return reminders.expire_vouchers()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -189,10 +190,35 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# One beat runs these; every task is idempotent and can also be called synchronously.
 CELERY_BEAT_SCHEDULE: dict = {
     "dispatch-pending-mail": {
         "task": "notifications.tasks.dispatch_pending_mail",
         "schedule": 60.0,
+    },
+    "expire-vouchers": {
+        "task": "vouchers.tasks.expire_vouchers",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    "send-expiry-reminders": {
+        "task": "vouchers.tasks.send_expiry_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "send-poe-reminders": {
+        "task": "vouchers.tasks.send_poe_reminders",
+        "schedule": crontab(hour=6, minute=10),
+    },
+    "flag-overdue-reviews": {
+        "task": "redemptions.tasks.flag_overdue_reviews",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "export-payment-batch": {
+        "task": "payments.tasks.export_payment_batch",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "send-monthly-statements": {
+        "task": "payments.tasks.send_monthly_statements",
+        "schedule": crontab(hour=9, minute=0, day_of_month=1),
     },
 }
 

@@ -1,0 +1,273 @@
+"""Issue 6: reminders, expiry, overdue reviews, POE reminders, batches and statements:
+each threshold at most once, the nearest only after an outage, safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.choices import Role
+from core.models import Event
+from notifications.models import OutboundMail
+from payments.models import FxRate, PaymentBatch
+from payments.tasks import export_payment_batch, send_monthly_statements
+from redemptions.overdue import flag_overdue_reviews
+from redemptions.review import request_approve
+from redemptions.services import request_submit
+from redemptions.template_pdfs import render_template_pdf
+from tests.factories import (
+    CustomerFactory,
+    PartnerFactory,
+    bulk_vouchers,
+    issue_voucher,
+    user_for_role,
+)
+from vouchers import reminders, tasks
+from vouchers.models import ReminderMarker, Voucher
+
+pytestmark = pytest.mark.django_db
+ISSUED = date(2024, 3, 1)
+EXPIRES = date(2024, 9, 1)
+
+
+def expiry_markers(voucher: Voucher) -> dict[int, str]:
+    return dict(voucher.reminders.filter(kind="expiry").values_list("days_before", "outcome"))
+
+
+def test_windows_split_thresholds() -> None:
+    got = [(w.days, w.first, w.last, w.older) for w in reminders.windows([90, 30, 7])]
+    assert got == [(7, 0, 7, (30, 90)), (30, 8, 30, (90,)), (90, 31, 90, ())]
+
+
+def test_each_threshold_once_with_the_account_team_in_copy(
+    fy24: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(ISSUED, tick=False):
+        voucher = issue_voucher(
+            fy24,
+            CustomerFactory(),
+            user_for_role(Role.FIELD_REP, email="rep@ms.example"),
+            user_for_role(Role.PROGRAM_MANAGER),
+        )
+        user_for_role(Role.CUSTOMER, customer=voucher.customer, email="it@cust.example")
+    mail.outbox.clear()
+    with time_machine.travel(EXPIRES - timedelta(days=91), tick=False):
+        assert reminders.send_expiry_reminders() == 0
+    with (
+        time_machine.travel(EXPIRES - timedelta(days=90), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert reminders.send_expiry_reminders() == 1
+        assert reminders.send_expiry_reminders() == 0  # run twice: nothing more
+    [sent] = mail.outbox
+    assert (
+        sent.to == ["it@cust.example"]
+        and sent.cc == ["rep@ms.example"]
+        and "90 days" in sent.subject
+    )
+    with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
+        assert reminders.send_expiry_reminders() == 1
+    with time_machine.travel(EXPIRES - timedelta(days=7), tick=False):
+        assert reminders.send_expiry_reminders() == 1
+    with time_machine.travel(EXPIRES, tick=False):
+        assert reminders.send_expiry_reminders() == 0
+    assert expiry_markers(voucher) == {90: "sent", 30: "sent", 7: "sent"}
+    assert OutboundMail.objects.filter(kind="expiry_reminder").count() == 3
+
+
+def test_after_an_outage_only_the_nearest_is_sent(fy24: Any) -> None:
+    with time_machine.travel(ISSUED, tick=False):
+        voucher = issue_voucher(
+            fy24,
+            CustomerFactory(),
+            user_for_role(Role.FIELD_REP),
+            user_for_role(Role.PROGRAM_MANAGER),
+        )
+    with time_machine.travel(
+        EXPIRES - timedelta(days=5), tick=False
+    ):  # the job was down for months
+        assert reminders.send_expiry_reminders() == 1
+        assert reminders.send_expiry_reminders() == 0
+    assert expiry_markers(voucher) == {7: "sent", 30: "passed", 90: "passed"}
+    assert OutboundMail.objects.filter(kind="expiry_reminder").count() == 1
+
+
+def test_no_reminder_once_a_request_was_submitted(fy24: Any) -> None:
+    with time_machine.travel(ISSUED, tick=False):
+        voucher = issue_voucher(
+            fy24,
+            CustomerFactory(),
+            user_for_role(Role.FIELD_REP),
+            user_for_role(Role.PROGRAM_MANAGER),
+        )
+        partner = user_for_role(Role.PARTNER, partner=PartnerFactory())
+        from vouchers.services import voucher_claim
+
+        voucher_claim(code=voucher.code, user=partner)
+        request_submit(
+            voucher_id=voucher.pk,
+            user=partner,
+            kind="initial",
+            sow_value=Decimal("1000"),
+            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+            customer_signer="C",
+            customer_signed_on=ISSUED,
+            partner_signer="P",
+            partner_signed_on=ISSUED,
+        )
+    with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
+        assert reminders.send_expiry_reminders() == 0
+
+
+def test_poe_reminder_after_sow_approval(fy24: Any) -> None:
+    FxRate.objects.create(currency="USD", rate_per_usd=Decimal("1"), valid_from=ISSUED)
+    with time_machine.travel(ISSUED, tick=False):
+        voucher = issue_voucher(
+            fy24,
+            CustomerFactory(),
+            user_for_role(Role.FIELD_REP),
+            user_for_role(Role.PROGRAM_MANAGER),
+        )
+        partner = user_for_role(Role.PARTNER, partner=PartnerFactory(), email="ops@partner.example")
+        from vouchers.services import voucher_claim
+
+        voucher_claim(code=voucher.code, user=partner)
+        req = request_submit(
+            voucher_id=voucher.pk,
+            user=partner,
+            kind="initial",
+            sow_value=Decimal("1000"),
+            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+            customer_signer="C",
+            customer_signed_on=ISSUED,
+            partner_signer="P",
+            partner_signed_on=ISSUED,
+        )
+        request_approve(request_id=req.pk, user=user_for_role(Role.REVIEWER))
+    with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
+        assert reminders.send_poe_reminders() == 1
+        assert reminders.send_poe_reminders() == 0
+    poe = OutboundMail.objects.get(kind="poe_reminder")
+    assert poe.to == ["ops@partner.example"] and "POE" in poe.subject
+
+
+def test_expire_vouchers_in_bulk_with_one_event_each(
+    fy24: Any, django_assert_max_num_queries: Any
+) -> None:
+    vouchers = bulk_vouchers(
+        fy24, 30, issued_on=ISSUED, expires_on=date(2024, 5, 1), contacts=False
+    )
+    bulk_vouchers(fy24, 5, issued_on=ISSUED, expires_on=date(2024, 6, 1), contacts=False)
+    with time_machine.travel(date(2024, 5, 2), tick=False), django_assert_max_num_queries(8):
+        assert tasks.expire_vouchers() == 30  # a fixed number of queries, not one per voucher
+    with time_machine.travel(date(2024, 5, 2), tick=False):
+        assert reminders.expire_vouchers() == 0  # safe to run twice
+    assert Voucher.objects.filter(status="expired").count() == 30
+    assert Event.objects.filter(subject="voucher", action="expired").count() == 30
+    assert set(
+        Voucher.objects.filter(pk__in=[v.pk for v in vouchers]).values_list("status", flat=True)
+    ) == {"expired"}
+
+
+def test_a_crash_mid_run_neither_duplicates_nor_skips(
+    fy24: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vouchers = bulk_vouchers(fy24, 1200, issued_on=ISSUED, expires_on=EXPIRES)
+    monkeypatch.setattr(reminders, "BATCH", 500)
+    real = reminders._expiry_mail
+    calls = {"n": 0}
+
+    def crashing(voucher: Voucher, days: int, today: date) -> OutboundMail:
+        calls["n"] += 1
+        if calls["n"] == 700:  # in the middle of the second batch
+            raise RuntimeError("worker died")
+        return real(voucher, days, today)
+
+    monkeypatch.setattr(reminders, "_expiry_mail", crashing)
+    with time_machine.travel(EXPIRES - timedelta(days=7), tick=False):
+        with pytest.raises(RuntimeError):
+            reminders.send_expiry_reminders()
+        assert (
+            ReminderMarker.objects.filter(outcome="sent").count() == 500
+        )  # the first batch committed
+        monkeypatch.setattr(reminders, "_expiry_mail", real)
+        assert reminders.send_expiry_reminders() == 700
+        assert reminders.send_expiry_reminders() == 0
+    assert ReminderMarker.objects.filter(outcome="sent").count() == len(vouchers)
+    assert OutboundMail.objects.filter(kind="expiry_reminder").count() == len(vouchers)
+
+
+def test_overdue_reviews_are_flagged_once(fy24: Any) -> None:
+    with time_machine.travel(ISSUED, tick=False):  # Friday: due Wednesday
+        voucher = issue_voucher(
+            fy24,
+            CustomerFactory(),
+            user_for_role(Role.FIELD_REP),
+            user_for_role(Role.PROGRAM_MANAGER),
+        )
+        partner = user_for_role(Role.PARTNER, partner=PartnerFactory())
+        from vouchers.services import voucher_claim
+
+        voucher_claim(code=voucher.code, user=partner)
+        request_submit(
+            voucher_id=voucher.pk,
+            user=partner,
+            kind="initial",
+            sow_value=Decimal("1000"),
+            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+            customer_signer="C",
+            customer_signed_on=ISSUED,
+            partner_signer="P",
+            partner_signed_on=ISSUED,
+        )
+    user_for_role(Role.REVIEWER, email="qtm@ms.example")
+    with time_machine.travel(date(2024, 3, 6), tick=False):
+        assert flag_overdue_reviews() == 0  # due today: not yet overdue
+    with time_machine.travel(date(2024, 3, 7), tick=False):
+        assert flag_overdue_reviews() == 1
+        assert flag_overdue_reviews() == 0
+    digest = OutboundMail.objects.get(kind="overdue_reviews")
+    assert "qtm@ms.example" in digest.to and voucher.code in digest.body_text
+
+
+def test_daily_batch_and_monthly_statements_once(fy24: Any) -> None:
+    FxRate.objects.create(currency="USD", rate_per_usd=Decimal("1"), valid_from=ISSUED)
+    user_for_role(Role.PROGRAM_MANAGER, email="pm@ms.example")
+    with time_machine.travel(ISSUED, tick=False):
+        voucher = issue_voucher(
+            fy24,
+            CustomerFactory(),
+            user_for_role(Role.FIELD_REP),
+            user_for_role(Role.PROGRAM_MANAGER),
+        )
+        partner = user_for_role(Role.PARTNER, partner=PartnerFactory(), email="ops@p.example")
+        from vouchers.services import voucher_claim
+
+        voucher_claim(code=voucher.code, user=partner)
+        req = request_submit(
+            voucher_id=voucher.pk,
+            user=partner,
+            kind="initial",
+            sow_value=Decimal("1000"),
+            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+            customer_signer="C",
+            customer_signed_on=ISSUED,
+            partner_signer="P",
+            partner_signed_on=ISSUED,
+        )
+        request_approve(request_id=req.pk, user=user_for_role(Role.REVIEWER))
+        assert export_payment_batch() == 1 and export_payment_batch() == 0
+    assert PaymentBatch.objects.get().created_by is None
+    batch_mail = OutboundMail.objects.get(kind="payment_batch")
+    assert "pm@ms.example" in batch_mail.to and batch_mail.attachments.count() == 1
+    with time_machine.travel(date(2024, 4, 1), tick=False):
+        assert send_monthly_statements() == 1
+        assert send_monthly_statements() == 0
+    statement = OutboundMail.objects.get(kind="statement")
+    assert statement.to == ["ops@p.example"] and statement.attachments.count() == 2
