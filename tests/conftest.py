@@ -111,3 +111,20 @@ def _private_storage(settings: Any, tmp_path: Any) -> None:
                 "OPTIONS": {"location": str(tmp_path / "private")},
             },
         }
+
+
+def worker_env(mail_dir: Any) -> dict[str, str]:
+    """The environment of a real Celery worker process on this test's database."""
+    db = settings.DATABASES["default"]
+    url = (
+        f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "REDIS_URL": settings.REDIS_URL,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+    }

@@ -3,7 +3,6 @@ worker process consuming from Redis."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from accounts.models import User
 from core.choices import Role
 from notifications.models import OutboundMail
 from notifications.services import mail_enqueue
+from tests.conftest import worker_env
 from tests.factories import CustomerFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,19 +43,7 @@ def test_worker_process_delivers_outbox_mail_over_redis(tmp_path: Path, settings
     app.conf.task_always_eager = False
     app.conf.broker_url = settings.REDIS_URL
     app.connection_for_write().default_channel.client.flushdb()  # stale messages of earlier runs
-    db = settings.DATABASES["default"]
-    url = (
-        f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    )
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "REDIS_URL": settings.REDIS_URL,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path),
-    }
+    env = worker_env(tmp_path)
     worker = subprocess.Popen(
         [
             sys.executable,

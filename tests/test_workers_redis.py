@@ -19,6 +19,7 @@ from django.conf import settings as django_settings
 from django.db.models import Count
 
 from notifications.models import OutboundMail
+from tests.conftest import worker_env
 from tests.factories import bulk_vouchers
 from vouchers.models import ReminderMarker
 
@@ -44,15 +45,7 @@ def broker(settings: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
-    db = django_settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-    }
+    env = worker_env(tmp_path / "mail")
     started: list[subprocess.Popen[bytes]] = []
 
     def start(name: str) -> subprocess.Popen[bytes]:
