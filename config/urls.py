@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("nominations.urls")),
     path("", include("redemptions.urls")),
     path("", include("payments.urls")),
+    path("", include("reports.urls")),
+    path("", include("imports.urls")),
     path("", include("vouchers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

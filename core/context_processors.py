@@ -13,8 +13,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not user.is_authenticated:
         return {"nav_items": [], "acting_role": ""}
     items = [("Home", reverse("home"))]
+    if has_scope(user, "reports:read"):
+        items.append(("Dashboard", reverse("dashboard")))
+    if has_scope(user, "nominations:write"):
+        items.append(("My vouchers", reverse("rep-board")))
     if has_scope(user, "nominations:read"):
         items.append(("Nominations", reverse("nomination-list")))
+    if has_scope(user, "nominations:write") or has_scope(user, "nominations:decide"):
+        items.append(("Import", reverse("import-list")))
     if has_scope(user, "vouchers:read"):
         items.append(("Vouchers", reverse("voucher-list")))
     if has_scope(user, "requests:review"):

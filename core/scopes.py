@@ -37,6 +37,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "statements:read",
             "disputes:read",
             "disputes:resolve",
+            "reports:read",
         }
     ),
     Role.FIELD_REP: frozenset(

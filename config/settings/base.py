@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "redemptions",
     "payments",
     "notifications",
+    "reports",
+    "imports",
 ]
 
 MIDDLEWARE = [

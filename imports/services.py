@@ -1,0 +1,507 @@
+"""Bulk nomination import: every row of a file checked against the program rules, then
+the good rows created as nominations in chunks (R-ELIG-*, R-OFFER-1, R-WL-*, R-CAP-*).
+
+`import_preview` reads and checks the whole file with one `ProgramRules` instance and a
+fixed number of queries; `import_queue` hands the commit to a worker; `import_commit`
+creates the nominations 500 at a time, each chunk in its own transaction so a page can
+follow `processed_rows`, and is safe to run twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.choices import Role
+from core.errors import RuleViolation, StateConflict, Violation
+from core.models import Event
+from core.scopes import effective_role
+from customers.models import Customer
+from imports.models import ImportJob
+from imports.parsing import FORMAT, REQUIRED_COLUMNS, RowValues, parse_row, read_table
+from nominations.models import Nomination
+from nominations.rules import DealFacts, Evaluation, ProgramRules
+from nominations.services import customer_facts
+from programs.models import Program
+from vouchers.models import Voucher
+
+CHUNK = 500
+ProgressCallback = Callable[[int, int], None]
+
+
+def uploader_role(user: User) -> str:
+    """Field reps import their own nominations; program managers import on behalf of reps.
+    Anyone else is refused (R-ELIG-5)."""
+    role = effective_role(user)
+    if role not in (Role.FIELD_REP, Role.PROGRAM_MANAGER):
+        raise RuleViolation.of(
+            [
+                Violation(
+                    "R-ELIG-5", "Only Microsoft field reps nominate customers; partners cannot."
+                )
+            ]
+        )
+    return role
+
+
+def held_groups_by_customer(
+    *, program_id: int, customer_ids: Collection[int]
+) -> dict[int, set[str]]:
+    """`nominations.selectors.held_groups` for many customers in two queries: the groups of
+    open nominations and of vouchers that are not cancelled (R-OFFER-1)."""
+    held: dict[int, set[str]] = defaultdict(set)
+    if not customer_ids:
+        return held
+    nominations = Nomination.objects.filter(
+        program_id=program_id, customer_id__in=customer_ids, status__in=Nomination.OPEN_STATUSES
+    ).values_list("customer_id", "exclusive_group")
+    vouchers = (
+        Voucher.objects.filter(program_id=program_id, customer_id__in=customer_ids)
+        .exclude(status=Voucher.Status.CANCELLED)
+        .values_list("customer_id", "exclusive_group")
+    )
+    for customer_id, group in [*nominations, *vouchers]:
+        held[customer_id].add(group)
+    return held
+
+
+def _deal(values: RowValues) -> DealFacts:
+    assert values.deal_value is not None and values.expected_close_date is not None
+    return DealFacts(
+        offer=values.offer,
+        workloads=values.workloads,
+        amount=values.deal_value,
+        deal_date=values.expected_close_date,
+        issue_date=values.expected_close_date,  # R-CAP-3: the expected close stands in
+        agreement_type=values.agreement_type,
+        upsell_expansion=values.upsell_expansion,
+        migration_sources=values.migration_sources,
+        ecif_funded=values.ecif_funded,
+    )
+
+
+def _stored_deal(values: dict[str, Any]) -> DealFacts:
+    close = date.fromisoformat(values["expected_close_date"])
+    return DealFacts(
+        offer=values["offer"],
+        workloads=values["workloads"],
+        amount=Decimal(values["deal_value"]),
+        deal_date=close,
+        issue_date=close,
+        agreement_type=values["agreement_type"],
+        upsell_expansion=values["upsell_expansion"],
+        migration_sources=values["migration_sources"],
+        ecif_funded=values["ecif_funded"],
+    )
+
+
+def _violations(items: list[Violation]) -> list[dict[str, str]]:
+    return [v.as_dict() for v in items]
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass
+class _Preview:
+    """What checking one file needs, fetched once."""
+
+    user: User
+    manager: bool
+    rules: ProgramRules
+    today: date
+    customers: dict[str, Customer]
+    held: dict[int, set[str]]
+    nominators: dict[str, User]
+    in_file: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+
+    def check(self, number: int, cells: dict[str, str]) -> dict[str, Any]:
+        values = parse_row(cells)
+        problems = list(values.errors)
+        customer = self.customers.get(values.customer_tpid) if values.customer_tpid else None
+        if values.customer_tpid and customer is None:
+            problems.append(
+                Violation(
+                    FORMAT,
+                    f"customer_tpid: no customer with TPID {values.customer_tpid} is known to "
+                    "the portal.",
+                )
+            )
+        nominator = self._nominator(values, problems)
+        evaluation: Evaluation | None = None
+        if (
+            customer is not None
+            and values.offer
+            and values.deal_value is not None
+            and values.expected_close_date is not None
+        ):
+            evaluation = self.rules.evaluate(
+                customer=customer_facts(customer),
+                deal=_deal(values),
+                stage="nomination",
+                today=self.today,
+                held_groups=self.held[customer.pk] | set(self.in_file[customer.pk]),
+            )
+            problems.extend(self._explain_in_file(evaluation, customer))
+        ok = not problems
+        if ok and customer is not None and evaluation is not None:
+            self.in_file[customer.pk][evaluation.exclusive_group] = number
+        return {
+            "row": number,
+            "raw": cells,
+            "values": _normalised(values, customer, nominator, evaluation),
+            "violations": _violations(problems),
+            "ok": ok,
+            "nomination": None,
+        }
+
+    def _nominator(self, values: RowValues, problems: list[Violation]) -> User | None:
+        name = values.nominated_by
+        if not self.manager:
+            if name and name != self.user.username:
+                problems.append(
+                    Violation(
+                        "R-ELIG-5",
+                        "The rows of a field rep's import are nominated by the rep who uploads "
+                        f"them; leave nominated_by empty or write {self.user.username}.",
+                    )
+                )
+            return self.user
+        if not name:
+            problems.append(
+                Violation(
+                    "R-ELIG-5",
+                    "nominated_by: a program manager's import names the nominating field rep "
+                    "(a username) on every row.",
+                )
+            )
+            return None
+        nominator = self.nominators.get(name)
+        if nominator is None:
+            problems.append(Violation(FORMAT, f"nominated_by: there is no user {name!r}."))
+            return None
+        if effective_role(nominator) != Role.FIELD_REP:
+            problems.append(
+                Violation(
+                    "R-ELIG-5", f"Only Microsoft field reps nominate customers; {name} is not one."
+                )
+            )
+            return None
+        return nominator
+
+    def _explain_in_file(self, evaluation: Evaluation, customer: Customer) -> list[Violation]:
+        """The engine's R-OFFER-1 sentence speaks of saved nominations; when the group is
+        held by an earlier row of the same file, say which row."""
+        group = evaluation.exclusive_group
+        earlier = self.in_file[customer.pk].get(group)
+        if earlier is None or group in self.held[customer.pk]:
+            return evaluation.violations
+        return [
+            Violation(
+                v.rule,
+                f"Row {earlier} of this file already nominates {customer.name} in the "
+                f"'{group}' group of this program; offers of one group cannot be combined.",
+            )
+            if v.rule == "R-OFFER-1" and "already has" in v.message
+            else v
+            for v in evaluation.violations
+        ]
+
+
+def _normalised(
+    values: RowValues,
+    customer: Customer | None,
+    nominator: User | None,
+    evaluation: Evaluation | None,
+) -> dict[str, Any]:
+    return {
+        "customer": customer.pk if customer else None,
+        "customer_name": customer.name if customer else "",
+        "tpid": values.customer_tpid,
+        "offer": values.offer,
+        "workloads": values.workloads,
+        "deal_value": _money(values.deal_value),
+        "expected_close_date": (
+            values.expected_close_date.isoformat() if values.expected_close_date else None
+        ),
+        "agreement_type": values.agreement_type,
+        "upsell_expansion": values.upsell_expansion,
+        "migration_sources": values.migration_sources,
+        "ecif_funded": values.ecif_funded,
+        "notes": values.notes,
+        "nominated_by": nominator.pk if nominator else None,
+        "nominated_by_username": nominator.username if nominator else values.nominated_by,
+        **_estimate(evaluation),
+    }
+
+
+def _estimate(evaluation: Evaluation | None) -> dict[str, Any]:
+    cap = evaluation.cap if evaluation else None
+    return {
+        "exclusive_group": evaluation.exclusive_group if evaluation else "",
+        "estimated_value": _money(evaluation.suggested_value) if evaluation else None,
+        "estimated_cap": _money(cap.cap) if cap else None,
+        "cap_row": cap.row_key if cap else "",
+    }
+
+
+def import_preview(*, user: User, program: Program, upload: File) -> ImportJob:
+    """Reads the file, checks every row and saves the result as a previewed job. Raises
+    `ApplicationError` for a file that cannot be imported at all."""
+    manager = uploader_role(user) == Role.PROGRAM_MANAGER
+    required = (*REQUIRED_COLUMNS, "nominated_by") if manager else REQUIRED_COLUMNS
+    table = read_table(upload, required=required)
+    tpids = {cells.get("customer_tpid", "") for _, cells in table.rows} - {""}
+    customers = {c.tpid: c for c in Customer.objects.filter(tpid__in=tpids)}
+    names = {cells.get("nominated_by", "") for _, cells in table.rows} - {""}
+    preview = _Preview(
+        user=user,
+        manager=manager,
+        rules=ProgramRules(program),
+        today=timezone.localdate(),
+        customers=customers,
+        held=held_groups_by_customer(
+            program_id=program.pk, customer_ids=[c.pk for c in customers.values()]
+        ),
+        nominators=(
+            {u.username: u for u in User.objects.filter(username__in=names)} if manager else {}
+        ),
+    )
+    rows = [preview.check(number, cells) for number, cells in table.rows]
+    good = sum(1 for r in rows if r["ok"])
+    return ImportJob.objects.create(
+        uploaded_by=user,
+        program=program,
+        file_name=(upload.name or "upload")[-255:],
+        status=ImportJob.Status.PREVIEWED,
+        total_rows=len(rows),
+        good_rows=good,
+        bad_rows=len(rows) - good,
+        rows=rows,
+    )
+
+
+def import_queue(*, job_id: int, user: User) -> ImportJob:
+    """The "Create N nominations" button: queues the commit once (a second click, or a
+    job already queued, running or done, changes nothing)."""
+    from imports.tasks import commit_import
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id, uploaded_by=user)
+        if job.status not in (ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED):
+            return job
+        if not any(r["ok"] for r in job.rows[job.processed_rows :]):
+            raise StateConflict(
+                "No row of this file can be nominated; correct the errors and upload it again.",
+                code="nothing_to_create",
+            )
+        job.status = ImportJob.Status.QUEUED
+        job.error = ""
+        job.save(update_fields=["status", "error"])
+        transaction.on_commit(lambda: commit_import.delay(job_id))
+    return job
+
+
+def import_commit(*, job_id: int, progress: ProgressCallback | None = None) -> ImportJob:
+    """Creates the good rows' nominations, CHUNK at a time, each chunk with its events, its
+    outcomes and the job's cursor in one transaction. Every row is checked again first,
+    against the nominations and vouchers saved since the preview (R-OFFER-1) and today's
+    date; a row that no longer passes is marked bad, not created. A job already done does
+    nothing; an interrupted one resumes after its last committed chunk. The outcomes are
+    written into `rows` once, at the end (rewriting the rows after every chunk would make
+    a 20,000-row import quadratic)."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status == ImportJob.Status.DONE:
+            return job
+        job.status = ImportJob.Status.RUNNING
+        job.save(update_fields=["status"])
+    rows: list[dict[str, Any]] = job.rows  # read-only until the end: outcomes go aside
+    rules = ProgramRules(Program.objects.get(pk=job.program_id))
+    today = timezone.localdate()
+    try:
+        while True:
+            with transaction.atomic():
+                job = ImportJob.objects.select_for_update().defer("rows").get(pk=job_id)
+                if job.status == ImportJob.Status.DONE:
+                    return ImportJob.objects.get(pk=job_id)
+                finished = _commit_chunk(job, rows, rules=rules, today=today)
+            if progress is not None:
+                progress(job.processed_rows, job.total_rows)
+            if finished:
+                break
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            if job.status != ImportJob.Status.DONE:
+                _merge_outcomes(job)
+                job.status = ImportJob.Status.DONE
+                job.processed_rows = job.total_rows
+                job.finished_at = timezone.now()
+                job.save(
+                    update_fields=["rows", "outcomes", "status", "processed_rows", "finished_at"]
+                )
+    except Exception as exc:
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=job_id).exclude(status=ImportJob.Status.DONE).update(
+                status=ImportJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+        raise
+    return job
+
+
+def _merge_outcomes(job: ImportJob) -> None:
+    for key, outcome in job.outcomes.items():
+        row = job.rows[int(key)]
+        if "nomination" in outcome:
+            row["nomination"] = outcome["nomination"]
+        else:
+            row["ok"] = False
+            row["violations"] = outcome["violations"]
+            row["refused_at_commit"] = True
+    job.outcomes = {}
+
+
+def _commit_chunk(
+    job: ImportJob, rows: list[dict[str, Any]], *, rules: ProgramRules, today: date
+) -> bool:
+    """The next CHUNK good rows from the cursor on. True when none is left."""
+    batch: list[int] = []
+    cursor = job.processed_rows
+    while cursor < len(rows) and len(batch) < CHUNK:
+        if rows[cursor]["ok"]:
+            batch.append(cursor)
+        cursor += 1
+    if not batch:
+        job.processed_rows = job.total_rows
+        job.save(update_fields=["processed_rows"])
+        return True
+
+    customer_ids = {rows[i]["values"]["customer"] for i in batch}
+    customers = Customer.objects.in_bulk(customer_ids)
+    nominators = User.objects.in_bulk({rows[i]["values"]["nominated_by"] for i in batch})
+    held = held_groups_by_customer(program_id=job.program_id, customer_ids=customer_ids)
+    pending: list[tuple[int, dict[str, Any], Evaluation]] = []
+    for index in batch:
+        values = rows[index]["values"]
+        customer = customers.get(values["customer"])
+        nominator = nominators.get(values["nominated_by"])
+        if customer is None:
+            _refuse(job, index, [Violation(FORMAT, "customer_tpid: the customer was removed.")])
+            continue
+        problems: list[Violation] = []
+        if nominator is None or effective_role(nominator) != Role.FIELD_REP:
+            problems.append(Violation("R-ELIG-5", "Only Microsoft field reps nominate customers."))
+        evaluation = rules.evaluate(
+            customer=customer_facts(customer),
+            deal=_stored_deal(values),
+            stage="nomination",
+            today=today,
+            held_groups=held[customer.pk],
+        )
+        problems.extend(evaluation.violations)
+        if problems:
+            _refuse(job, index, problems)
+            continue
+        held[customer.pk].add(evaluation.exclusive_group)
+        pending.append((index, values, evaluation))
+
+    created = _create(job, rules, pending)
+    Event.objects.bulk_create(
+        Event(
+            subject="nomination",
+            subject_id=nomination.pk,
+            action="submitted",
+            actor_id=job.uploaded_by_id,
+            to_state=nomination.status,
+            data={
+                "import": job.pk,
+                "row": rows[index]["row"],
+                "estimated_value": _money(nomination.estimated_value),
+                "cap_row": evaluation.cap.row_key if evaluation.cap else "",
+            },
+        )
+        for index, nomination, evaluation in created
+    )
+    job.created_count += len(created)
+    job.processed_rows = cursor
+    job.save(update_fields=["outcomes", "processed_rows", "created_count", "good_rows", "bad_rows"])
+    return False
+
+
+def _refuse(job: ImportJob, index: int, problems: list[Violation]) -> None:
+    job.outcomes[str(index)] = {"violations": _violations(problems)}
+    job.good_rows -= 1
+    job.bad_rows += 1
+
+
+def _nomination(
+    job: ImportJob, rules: ProgramRules, values: dict[str, Any], ev: Evaluation
+) -> Nomination:
+    return Nomination(
+        program_id=job.program_id,
+        customer_id=values["customer"],
+        offer=rules.offers[values["offer"]],
+        exclusive_group=ev.exclusive_group,
+        workloads=values["workloads"],
+        deal_value=Decimal(values["deal_value"]),
+        expected_close_date=date.fromisoformat(values["expected_close_date"]),
+        agreement_type=values["agreement_type"],
+        upsell_expansion=values["upsell_expansion"],
+        migration_sources=values["migration_sources"],
+        ecif_funded=values["ecif_funded"],
+        notes=values["notes"],
+        nominated_by_id=values["nominated_by"],
+        status=Nomination.Status.SUBMITTED,
+        estimated_value=ev.suggested_value,
+        estimated_cap=ev.cap.cap if ev.cap else None,
+    )
+
+
+def _create(
+    job: ImportJob, rules: ProgramRules, pending: list[tuple[int, dict[str, Any], Evaluation]]
+) -> list[tuple[int, Nomination, Evaluation]]:
+    """One bulk insert; when the database refuses it (an open nomination in the same group
+    saved by someone else meanwhile: nomination_one_open_per_group), row by row."""
+    if not pending:
+        return []
+    try:
+        with transaction.atomic():
+            nominations = Nomination.objects.bulk_create(
+                [_nomination(job, rules, values, ev) for _i, values, ev in pending]
+            )
+    except IntegrityError:
+        created: list[tuple[int, Nomination, Evaluation]] = []
+        for index, values, ev in pending:
+            nomination = _nomination(job, rules, values, ev)
+            try:
+                with transaction.atomic():
+                    nomination.save(force_insert=True)
+            except IntegrityError:
+                _refuse(
+                    job,
+                    index,
+                    [
+                        Violation(
+                            "R-OFFER-1",
+                            f"{values['customer_name']} already has an open nomination in the "
+                            f"'{ev.exclusive_group}' group of this program (saved since the "
+                            "preview).",
+                        )
+                    ],
+                )
+                continue
+            job.outcomes[str(index)] = {"nomination": nomination.pk}
+            created.append((index, nomination, ev))
+        return created
+    for (index, _values, _ev), nomination in zip(pending, nominations, strict=True):
+        job.outcomes[str(index)] = {"nomination": nomination.pk}
+    return [(i, n, ev) for n, (i, _values, ev) in zip(nominations, pending, strict=True)]
