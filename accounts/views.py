@@ -1,3 +1,6 @@
+from typing import Any
+
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import views as auth_views
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -12,6 +15,7 @@ from accounts.selectors import users_visible_to
 from accounts.serializers import UserSerializer
 from accounts.services import user_create
 from core.api import ScopedViewSet
+from core.ratelimit import RateLimited
 
 
 class TokenView(ObtainAuthToken):
@@ -19,6 +23,13 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A locked-out account (django-axes) answers 429, not "unable to log in"."""
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if AxesProxyHandler.is_locked(request._request, {"username": username}):
+            raise RateLimited("Too many failed attempts; signing in is paused for a while.")
+        return super().post(request, *args, **kwargs)
 
 
 class UserViewSet(
