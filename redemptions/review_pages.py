@@ -52,7 +52,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     rows = []
     for item in page.object_list:
         program = item.voucher.program
-        calendar = calendars.setdefault(program.pk, BusinessCalendar.for_program(program))
+        if program.pk not in calendars:  # one holiday query per program, not per row
+            calendars[program.pk] = BusinessCalendar.for_program(program)
+        calendar = calendars[program.pk]
         rows.append((item, sla_state(item, calendar, today)))
     return render(
         request,

@@ -125,8 +125,8 @@ def test_reviewer_works_the_queue(world: Any) -> None:
             partner_signer="Pat",
             partner_signed_on=DAY,
         )
-    reviewer = as_user(world["reviewer"])
     with time_machine.travel(date(2024, 3, 5), tick=False):  # due 6 March: at risk
+        reviewer = as_user(world["reviewer"])  # sessions last 8 hours: sign in on the day
         queue = reviewer.get("/review/").content.decode()
         assert "At risk" in queue and world["voucher"].code in queue
         assert "Contoso" in reviewer.get("/review/?segment=enterprise").content.decode()
