@@ -85,3 +85,11 @@ class DisputeResolveSerializer(serializers.Serializer):
     adjustment_usd = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, allow_null=True
     )
+
+
+class DisputeOpenSerializer(serializers.Serializer):
+    """Only the shape is checked here; the request is looked up within the caller's scope
+    by the service, so another tenant's request answers 404 like a missing one."""
+
+    request = serializers.IntegerField(min_value=1)
+    text = serializers.CharField(max_length=4000)

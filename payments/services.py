@@ -248,7 +248,15 @@ def dispute_open(*, user: User, request_id: int, text: str) -> Dispute:
         raise ApplicationError(
             "Explain what you dispute.", rule="R-PAY-5", fields={"text": ["Required."]}
         )
-    request = PaymentRequest.objects.select_related("voucher").get(pk=request_id)
+    from django.http import Http404
+
+    from redemptions.selectors import requests_visible_to
+
+    # Looked up within the caller's scope first: another tenant's request is a 404,
+    # exactly like a missing one, before any state is revealed.
+    request = requests_visible_to(user).filter(pk=request_id).first()
+    if request is None:
+        raise Http404("No such request.")
     if request.voucher.partner_id != user.partner_id or request.status not in (
         PaymentRequest.Status.APPROVED,
         PaymentRequest.Status.REJECTED,

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -21,6 +21,7 @@ from payments.pdf import render_statement_pdf
 from payments.selectors import disputes_visible_to, payments_visible_to
 from payments.serializers import (
     BatchSerializer,
+    DisputeOpenSerializer,
     DisputeResolveSerializer,
     DisputeSerializer,
     FxRateSerializer,
@@ -35,7 +36,6 @@ from payments.services import (
     statement_csv,
     statement_for,
 )
-from redemptions.selectors import requests_visible_to
 
 
 class FxRateViewSet(
@@ -151,17 +151,13 @@ class DisputeViewSet(
     def selector(self, user: Any) -> QuerySet[Dispute]:
         return disputes_visible_to(user)
 
+    @extend_schema(request=DisputeOpenSerializer, responses={201: DisputeSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = self.get_serializer(data=request.data)
+        body = DisputeOpenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        visible = requests_visible_to(acting_user(request)).filter(
-            pk=body.validated_data["request"].pk
-        )
-        if not visible.exists():
-            raise Http404
         dispute = dispute_open(
             user=acting_user(request),
-            request_id=body.validated_data["request"].pk,
+            request_id=body.validated_data["request"],
             text=body.validated_data["text"],
         )
         return Response(self.get_serializer(dispute).data, status=status.HTTP_201_CREATED)

@@ -107,7 +107,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @xframe_options_sameorigin
 def document_inline(request: HttpRequest, pk: int, version: int) -> FileResponse:
-    """The stored PDF shown inline beside the checks (reviewers and program managers)."""
+    """The stored PDF shown inline beside the checks, for reviewers (program managers
+    download documents from the request page)."""
     require_scope(request, "requests:review")
     item = _open(request, pk)
     document = item.documents.filter(version=version).first()
