@@ -5,7 +5,7 @@ from .base import VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
-for _folder in ("mail", "broker/queue", "broker/processed", "private", "media"):
+for _folder in ("mail", "broker/queue", "broker/processed", "broker/control", "private", "media"):
     (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
