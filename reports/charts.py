@@ -17,7 +17,7 @@ def bar_chart(rows: Sequence[tuple[str, Decimal | int]], *, title: str, money: b
     if not rows:
         return f'<p class="empty">No data for {escape(title.lower())}.</p>'
     width, label_w, bar_h, gap = 640, 150, 22, 8
-    top = max((float(v) for _, v in rows), default=0.0) or 1.0
+    top = max((Decimal(v) for _, v in rows), default=Decimal(0)) or Decimal(1)
     height = len(rows) * (bar_h + gap) + gap
     label = escape(title)
     parts = [
@@ -27,7 +27,7 @@ def bar_chart(rows: Sequence[tuple[str, Decimal | int]], *, title: str, money: b
     for i, (name, value) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         base = y + bar_h * 0.7
-        w = max(2.0, (width - label_w - 110) * float(value) / top)
+        w = max(Decimal(2), (width - label_w - 110) * Decimal(value) / top)
         parts.append(
             f'<text x="{label_w - 8}" y="{base:.1f}" text-anchor="end" class="chart__label">'
             f"{escape(name)}</text>"

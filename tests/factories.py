@@ -178,3 +178,41 @@ def bulk_vouchers(
         )
         for n in nominations
     )
+
+
+def submitted_sow(
+    program: Any,
+    *,
+    day: Any,
+    sow_value: str = "1000",
+    partner_user: User | None = None,
+    rep: User | None = None,
+) -> tuple[Any, Any, User]:
+    """An issued voucher, claimed by a partner that submitted its signed SOW on `day`:
+    returns (voucher, payment request, partner user). Call inside a time travel to `day`."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from redemptions.services import request_submit
+    from redemptions.template_pdfs import render_template_pdf
+    from vouchers.services import voucher_claim
+
+    voucher = issue_voucher(
+        program,
+        CustomerFactory(),
+        rep or user_for_role(Role.FIELD_REP),
+        user_for_role(Role.PROGRAM_MANAGER),
+    )
+    partner_user = partner_user or user_for_role(Role.PARTNER, partner=PartnerFactory())
+    voucher_claim(code=voucher.code, user=partner_user)
+    request = request_submit(
+        voucher_id=voucher.pk,
+        user=partner_user,
+        kind="initial",
+        sow_value=Decimal(sow_value),
+        upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+        customer_signer="C",
+        customer_signed_on=day,
+        partner_signer="P",
+        partner_signed_on=day,
+    )
+    return voucher, request, partner_user

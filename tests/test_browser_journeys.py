@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 from django.core import mail
 
 from core.choices import Role
@@ -70,7 +71,8 @@ def test_pm_approves_and_issues(live_server: Any, page: Any, fy24: Any, in_fy24:
     page.get_by_role("link", name="Record closed deal").click()
     page.get_by_label("Deal closed on").fill("2024-03-01")
     page.get_by_label("Qualifying purchase (USD)").fill("450000")
-    page.locator("#close-preview").get_by_text("$45,000.00").wait_for()
+    page.get_by_label("Qualifying purchase (USD)").press("Tab")  # a final change event
+    expect(page.locator("#close-preview")).to_contain_text("$45,000.00", timeout=30000)
     page.get_by_role("button", name="Issue voucher").click()
     page.get_by_text("being mailed").wait_for()
     nomination.refresh_from_db()

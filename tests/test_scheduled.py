@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.choices import Role
 from core.models import Event
@@ -19,13 +18,12 @@ from payments.models import FxRate, PaymentBatch
 from payments.tasks import export_payment_batch, send_monthly_statements
 from redemptions.overdue import flag_overdue_reviews
 from redemptions.review import request_approve
-from redemptions.services import request_submit
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import (
     CustomerFactory,
     PartnerFactory,
     bulk_vouchers,
     issue_voucher,
+    submitted_sow,
     user_for_role,
 )
 from vouchers import reminders, tasks
@@ -100,26 +98,8 @@ def test_after_an_outage_only_the_nearest_is_sent(fy24: Any) -> None:
 
 def test_no_reminder_once_a_request_was_submitted(fy24: Any) -> None:
     with time_machine.travel(ISSUED, tick=False):
-        voucher = issue_voucher(
-            fy24,
-            CustomerFactory(),
-            user_for_role(Role.FIELD_REP),
-            user_for_role(Role.PROGRAM_MANAGER),
-        )
-        partner = user_for_role(Role.PARTNER, partner=PartnerFactory())
-        from vouchers.services import voucher_claim
-
-        voucher_claim(code=voucher.code, user=partner)
-        request_submit(
-            voucher_id=voucher.pk,
-            user=partner,
-            kind="initial",
-            sow_value=Decimal("1000"),
-            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
-            customer_signer="C",
-            customer_signed_on=ISSUED,
-            partner_signer="P",
-            partner_signed_on=ISSUED,
+        _voucher, _req, _partner = submitted_sow(
+            fy24, day=ISSUED, partner_user=user_for_role(Role.PARTNER, partner=PartnerFactory())
         )
     with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
         assert reminders.send_expiry_reminders() == 0
@@ -128,26 +108,12 @@ def test_no_reminder_once_a_request_was_submitted(fy24: Any) -> None:
 def test_poe_reminder_after_sow_approval(fy24: Any) -> None:
     FxRate.objects.create(currency="USD", rate_per_usd=Decimal("1"), valid_from=ISSUED)
     with time_machine.travel(ISSUED, tick=False):
-        voucher = issue_voucher(
+        _voucher, req, _partner = submitted_sow(
             fy24,
-            CustomerFactory(),
-            user_for_role(Role.FIELD_REP),
-            user_for_role(Role.PROGRAM_MANAGER),
-        )
-        partner = user_for_role(Role.PARTNER, partner=PartnerFactory(), email="ops@partner.example")
-        from vouchers.services import voucher_claim
-
-        voucher_claim(code=voucher.code, user=partner)
-        req = request_submit(
-            voucher_id=voucher.pk,
-            user=partner,
-            kind="initial",
-            sow_value=Decimal("1000"),
-            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
-            customer_signer="C",
-            customer_signed_on=ISSUED,
-            partner_signer="P",
-            partner_signed_on=ISSUED,
+            day=ISSUED,
+            partner_user=user_for_role(
+                Role.PARTNER, partner=PartnerFactory(), email="ops@partner.example"
+            ),
         )
         request_approve(request_id=req.pk, user=user_for_role(Role.REVIEWER))
     with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
@@ -205,26 +171,8 @@ def test_a_crash_mid_run_neither_duplicates_nor_skips(
 
 def test_overdue_reviews_are_flagged_once(fy24: Any) -> None:
     with time_machine.travel(ISSUED, tick=False):  # Friday: due Wednesday
-        voucher = issue_voucher(
-            fy24,
-            CustomerFactory(),
-            user_for_role(Role.FIELD_REP),
-            user_for_role(Role.PROGRAM_MANAGER),
-        )
-        partner = user_for_role(Role.PARTNER, partner=PartnerFactory())
-        from vouchers.services import voucher_claim
-
-        voucher_claim(code=voucher.code, user=partner)
-        request_submit(
-            voucher_id=voucher.pk,
-            user=partner,
-            kind="initial",
-            sow_value=Decimal("1000"),
-            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
-            customer_signer="C",
-            customer_signed_on=ISSUED,
-            partner_signer="P",
-            partner_signed_on=ISSUED,
+        voucher, _req, _partner = submitted_sow(
+            fy24, day=ISSUED, partner_user=user_for_role(Role.PARTNER, partner=PartnerFactory())
         )
     user_for_role(Role.REVIEWER, email="qtm@ms.example")
     with time_machine.travel(date(2024, 3, 6), tick=False):
@@ -240,26 +188,12 @@ def test_daily_batch_and_monthly_statements_once(fy24: Any) -> None:
     FxRate.objects.create(currency="USD", rate_per_usd=Decimal("1"), valid_from=ISSUED)
     user_for_role(Role.PROGRAM_MANAGER, email="pm@ms.example")
     with time_machine.travel(ISSUED, tick=False):
-        voucher = issue_voucher(
+        _voucher, req, _partner = submitted_sow(
             fy24,
-            CustomerFactory(),
-            user_for_role(Role.FIELD_REP),
-            user_for_role(Role.PROGRAM_MANAGER),
-        )
-        partner = user_for_role(Role.PARTNER, partner=PartnerFactory(), email="ops@p.example")
-        from vouchers.services import voucher_claim
-
-        voucher_claim(code=voucher.code, user=partner)
-        req = request_submit(
-            voucher_id=voucher.pk,
-            user=partner,
-            kind="initial",
-            sow_value=Decimal("1000"),
-            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
-            customer_signer="C",
-            customer_signed_on=ISSUED,
-            partner_signer="P",
-            partner_signed_on=ISSUED,
+            day=ISSUED,
+            partner_user=user_for_role(
+                Role.PARTNER, partner=PartnerFactory(), email="ops@p.example"
+            ),
         )
         request_approve(request_id=req.pk, user=user_for_role(Role.REVIEWER))
         assert export_payment_batch() == 1 and export_payment_batch() == 0
