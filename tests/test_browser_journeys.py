@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from playwright.sync_api import expect
 from django.core import mail
+from playwright.sync_api import expect
 
 from core.choices import Role
 from nominations.models import Nomination
