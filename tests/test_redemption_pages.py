@@ -31,6 +31,23 @@ def as_user(user: Any) -> Client:
     return client
 
 
+def submit_sow(world: Any) -> PaymentRequest:
+    """The partner's signed SOW for the world's voucher, submitted on DAY."""
+    return request_submit(
+        voucher_id=world["voucher"].pk,
+        user=world["partner"],
+        kind="initial",
+        sow_value=Decimal("30000"),
+        upload=SimpleUploadedFile(
+            "s.pdf", render_template_pdf(voucher=world["voucher"], kind="sow")
+        ),
+        customer_signer="Casey",
+        customer_signed_on=DAY,
+        partner_signer="Pat",
+        partner_signed_on=DAY,
+    )
+
+
 @pytest.fixture
 def world(fy24: Any) -> Any:
     cache.clear()
@@ -112,19 +129,7 @@ def test_partner_submits_then_follows_the_request(world: Any) -> None:
 
 def test_reviewer_works_the_queue(world: Any) -> None:
     with time_machine.travel(DAY, tick=False):
-        request = request_submit(
-            voucher_id=world["voucher"].pk,
-            user=world["partner"],
-            kind="initial",
-            sow_value=Decimal("30000"),
-            upload=SimpleUploadedFile(
-                "s.pdf", render_template_pdf(voucher=world["voucher"], kind="sow")
-            ),
-            customer_signer="Casey",
-            customer_signed_on=DAY,
-            partner_signer="Pat",
-            partner_signed_on=DAY,
-        )
+        request = submit_sow(world)
     with time_machine.travel(date(2024, 3, 5), tick=False):  # due 6 March: at risk
         reviewer = as_user(world["reviewer"])  # sessions last 8 hours: sign in on the day
         queue = reviewer.get("/review/").content.decode()
@@ -151,19 +156,7 @@ def test_reviewer_works_the_queue(world: Any) -> None:
 
 def test_overdue_is_marked(world: Any) -> None:
     with time_machine.travel(DAY, tick=False):
-        request_submit(
-            voucher_id=world["voucher"].pk,
-            user=world["partner"],
-            kind="initial",
-            sow_value=Decimal("30000"),
-            upload=SimpleUploadedFile(
-                "s.pdf", render_template_pdf(voucher=world["voucher"], kind="sow")
-            ),
-            customer_signer="Casey",
-            customer_signed_on=DAY,
-            partner_signer="Pat",
-            partner_signed_on=DAY,
-        )
+        submit_sow(world)
     with time_machine.travel(date(2024, 3, 7), tick=False):
         assert "Overdue" in as_user(world["reviewer"]).get("/review/").content.decode()
 
@@ -185,19 +178,7 @@ def test_pages_a_role_must_not_reach(world: Any, role: str, paths: list[str]) ->
 
 def test_another_partner_cannot_see_the_request_page(world: Any) -> None:
     with time_machine.travel(DAY, tick=False):
-        request = request_submit(
-            voucher_id=world["voucher"].pk,
-            user=world["partner"],
-            kind="initial",
-            sow_value=Decimal("30000"),
-            upload=SimpleUploadedFile(
-                "s.pdf", render_template_pdf(voucher=world["voucher"], kind="sow")
-            ),
-            customer_signer="Casey",
-            customer_signed_on=DAY,
-            partner_signer="Pat",
-            partner_signed_on=DAY,
-        )
+        request = submit_sow(world)
     assert as_user(user_for_role(Role.PARTNER)).get(f"/requests/{request.pk}/").status_code == 404
     assert as_user(world["customer"]).get(f"/requests/{request.pk}/").status_code == 200
 
