@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run serve test test-fast lint format browser check-deploy clean
+.PHONY: install run serve test test-fast lint format browser check-deploy clean bench pdf-libs
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,20 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing and cannot be installed here: browser tests will be skipped locally (CI fails on them)"; fi; }
+
+## make bench: the performance benchmark on PostgreSQL (README "Performance"): prints the
+## table, writes bench/results.json, fails when a ratio misses its target. Without
+## DATABASE_URL it starts PostgreSQL on 127.0.0.1:5432 as .ci/run does.
+bench: install pdf-libs
+	@if [ -z "$${DATABASE_URL:-}" ]; then bash bench/start-postgres.sh; fi
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m bench.run
+
+## HarfBuzz's subsetter: WeasyPrint embeds font subsets with it in C instead of fontTools.
+pdf-libs:
+	@ldconfig -p | grep -q libharfbuzz-subset || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libharfbuzz-subset0 >/dev/null; \
+	  else echo "libharfbuzz-subset0 is missing: PDFs render several times slower (fontTools)"; fi; }
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,22 +3,26 @@ from rest_framework.validators import UniqueValidator
 
 from accounts.models import User
 from core.choices import Role
+from core.serializers import ModelSerializer, StrictCharField
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
+    # ASCII letters and digits (a Python `\w` would also take "ý", which the published
+    # pattern, read as JSON Schema's ECMA regex, does not); no whitespace is trimmed.
     username = serializers.RegexField(
-        r"^[\w.@+-]+$",
+        r"^[A-Za-z0-9_.@+-]+$",
         max_length=150,
+        trim_whitespace=False,
         validators=[
             UniqueValidator(queryset=User.objects.all(), message="This username is taken.")
         ],
     )
     email = serializers.EmailField()
-    password = serializers.CharField(
+    password = StrictCharField(
         write_only=True, min_length=8, max_length=128, style={"input_type": "password"}
     )
     role = serializers.ChoiceField(choices=Role.choices)
-    organisation = serializers.CharField(
+    organisation = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=32,

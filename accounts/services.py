@@ -30,6 +30,7 @@ def user_create(
             raise ApplicationError(
                 "A customer user needs the TPID of an existing customer.",
                 fields={"organisation": [f"No customer with TPID {organisation!r}."]},
+                code="unknown_organisation",
             )
     elif role == Role.PARTNER:
         partner = Partner.objects.filter(partner_id=organisation).first()
@@ -37,11 +38,13 @@ def user_create(
             raise ApplicationError(
                 "A partner user needs the partner ID of an existing partner.",
                 fields={"organisation": [f"No partner with ID {organisation!r}."]},
+                code="unknown_organisation",
             )
     elif organisation:
         raise ApplicationError(
             "Only customer and partner users belong to an organisation.",
             fields={"organisation": ["Leave empty for this role."]},
+            code="role_organisation",
         )
     user = User(
         username=username,
@@ -56,7 +59,7 @@ def user_create(
         validate_password(password, user)
     except ValidationError as exc:
         raise ApplicationError(
-            "The password is too weak.", fields={"password": exc.messages}
+            "The password is too weak.", fields={"password": exc.messages}, code="weak_password"
         ) from exc
     user.set_password(password)
     with transaction.atomic():

@@ -32,3 +32,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
 ]
+
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -116,6 +116,17 @@ def _field_messages(detail: Any) -> dict[str, list[str]]:
     return {"non_field_errors": [str(detail)]}
 
 
+def _only_uniqueness(codes: Any) -> bool:
+    """True when every code in DRF's nested error codes is a uniqueness failure."""
+    if isinstance(codes, Mapping):
+        items = list(codes.values())
+    elif isinstance(codes, list):
+        items = codes
+    else:
+        return codes == "unique"
+    return bool(items) and all(_only_uniqueness(item) for item in items)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.status_code)
@@ -128,6 +139,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError) and _only_uniqueness(exc.get_codes()):
+        # "already exists" is a conflict with the stored state, not malformed input.
+        fields = _field_messages(exc.detail)
+        message = next(iter(fields.values()))[0]
+        body = {"detail": message, "code": "already_exists", "fields": fields}
+        return Response(body, status=status.HTTP_409_CONFLICT)
 
     response = exception_handler(exc, context)
     if response is None:

@@ -1,14 +1,25 @@
-"""Fixed-window rate limits in the cache (Redis in production), per user and per address."""
+"""Fixed-window rate limits in the cache (Redis in production), per user and per address.
+
+The counters fail open: with the cache unreachable, a request is let through with a warning
+rather than answered 500 (core.cache makes reads miss; a counter raises, handled here).
+Claim codes stay unguessable without the limit (R-VOU-5), and django-axes' lockout, kept in
+the database, still guards passwords."""
 
 from __future__ import annotations
 
+import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from rest_framework.throttling import ScopedRateThrottle
 
+from core.cache import CACHE_ERRORS
 from core.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 class RateLimited(ApplicationError):
@@ -20,6 +31,15 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def _count(key: str, *, window: int) -> int:
+    cache.add(key, 0, timeout=window + 5)
+    try:
+        return cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=window + 5)
+        return 1
+
+
 def rate_limit(*, scope: str, request: HttpRequest) -> None:
     """Counts one attempt for the user and for the address; refuses past the limit
     (`RATE_LIMITS[scope]` = (attempts, seconds))."""
@@ -29,11 +49,21 @@ def rate_limit(*, scope: str, request: HttpRequest) -> None:
     if request.user.is_authenticated:
         keys.append(f"rl:{scope}:user:{request.user.pk}:{bucket}")
     for key in keys:
-        cache.add(key, 0, timeout=window + 5)
         try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, timeout=window + 5)
-            count = 1
+            count = _count(key, window=window)
+        except CACHE_ERRORS as exc:
+            logger.warning("Rate limit %s not applied, cache unavailable: %s", scope, exc)
+            return
         if count > limit:
             raise RateLimited(f"Too many attempts; wait {window} seconds and try again.")
+
+
+class FailOpenScopedRateThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle, letting requests through while the cache is unreachable."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            logger.warning("Throttle %s not applied, cache unavailable: %s", self.scope, exc)
+            return True

@@ -1,10 +1,72 @@
+from typing import Any
+
+from django.db import models
+from django_countries import countries
+from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
 from core.models import Event
 
 
-class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+class StrictCharField(serializers.CharField):
+    """A string field that takes only strings. DRF's CharField turns 42 into "42", so a
+    client sending the wrong JSON type never hears of it and the schema's `type: string`
+    is not what the server enforces."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only; DRF also takes 0, 1, "yes", "off" and friends."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only; DRF also takes "12" and 12.0."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCountryField(CountryField):
+    """An ISO 3166 alpha-2 code, as the schema's enum says. django-countries also takes
+    names, numeric codes and objects, and turns 0 into an empty country."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) or data not in dict(countries):
+            self.fail("invalid_choice", input=data)
+        return data
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer with strict JSON types (the Strict* fields above)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.BooleanField: StrictBooleanField,
+        models.IntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+    }
+
+
+class EventSerializer(ModelSerializer):
+    actor = serializers.CharField(
+        source="actor.username", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Event

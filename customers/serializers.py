@@ -1,12 +1,11 @@
-from django_countries.serializer_fields import CountryField
-from rest_framework import serializers
-
 from core.choices import Category
+from core.errors import ApplicationError
+from core.serializers import ModelSerializer, StrictCountryField
 from customers.models import Customer
 
 
-class CustomerSerializer(serializers.ModelSerializer):
-    country = CountryField()
+class CustomerSerializer(ModelSerializer):
+    country = StrictCountryField()
 
     class Meta:
         model = Customer
@@ -30,11 +29,10 @@ class CustomerSerializer(serializers.ModelSerializer):
             "public_institution", getattr(self.instance, "public_institution", False)
         )
         if public and category != Category.EDUCATION:
-            raise serializers.ValidationError(
-                {
-                    "public_institution": [
-                        "Only education customers can be marked a public institution."
-                    ]
-                }
+            # program-rules.md, public sector: Education marked a public institution is on
+            # the public-sector scheme; no other category can be marked.
+            message = "Only education customers can be marked a public institution."
+            raise ApplicationError(
+                message, fields={"public_institution": [message]}, code="public_institution"
             )
         return attrs

@@ -293,6 +293,7 @@ def import_preview(*, user: User, program: Program, upload: File) -> ImportJob:
 def import_queue(*, job_id: int, user: User) -> ImportJob:
     """The "Create N nominations" button: queues the commit once (a second click, or a
     job already queued, running or done, changes nothing)."""
+    from core.tasks import enqueue_on_commit
     from imports.tasks import commit_import
 
     with transaction.atomic():
@@ -307,7 +308,7 @@ def import_queue(*, job_id: int, user: User) -> ImportJob:
         job.status = ImportJob.Status.QUEUED
         job.error = ""
         job.save(update_fields=["status", "error"])
-        transaction.on_commit(lambda: commit_import.delay(job_id))
+        enqueue_on_commit(commit_import, job_id)  # broker down: resume_queued_imports
     return job
 
 

@@ -5,32 +5,32 @@ from typing import Any
 from rest_framework import serializers
 
 from core.events import events_for
-from core.serializers import EventSerializer
+from core.serializers import EventSerializer, ModelSerializer, StrictBooleanField, StrictCharField
 from nominations.models import AgreementType, MigrationSource, Nomination
 
 
 class NominationInputSerializer(serializers.Serializer):
-    program = serializers.CharField(help_text="Program code, e.g. FY24-MWSDO.")
-    customer = serializers.CharField(help_text="Customer TPID.")
-    offer = serializers.CharField(help_text="DEPLOY, MIGRATE or COPILOT.")
-    workloads = serializers.ListField(child=serializers.CharField(max_length=40), max_length=20)
+    program = StrictCharField(help_text="Program code, e.g. FY24-MWSDO.")
+    customer = StrictCharField(help_text="Customer TPID.")
+    offer = StrictCharField(help_text="DEPLOY, MIGRATE or COPILOT.")
+    workloads = serializers.ListField(child=StrictCharField(max_length=40), max_length=20)
     deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     expected_close_date = serializers.DateField()
     agreement_type = serializers.ChoiceField(choices=AgreementType.choices, default="new")
-    upsell_expansion = serializers.BooleanField(default=False)
+    upsell_expansion = StrictBooleanField(default=False)
     migration_sources = serializers.ListField(
         child=serializers.ChoiceField(choices=MigrationSource.choices), required=False, default=list
     )
-    ecif_funded = serializers.BooleanField(default=False)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    ecif_funded = StrictBooleanField(default=False)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class NominationSerializer(serializers.ModelSerializer):
-    program = serializers.CharField(source="program.code")
-    customer = serializers.CharField(source="customer.tpid")
-    customer_name = serializers.CharField(source="customer.name")
-    offer = serializers.CharField(source="offer.code")
-    nominated_by = serializers.CharField(source="nominated_by.username")
+class NominationSerializer(ModelSerializer):
+    program = StrictCharField(source="program.code")
+    customer = StrictCharField(source="customer.tpid")
+    customer_name = StrictCharField(source="customer.name")
+    offer = StrictCharField(source="offer.code")
+    nominated_by = StrictCharField(source="nominated_by.username")
     voucher = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
 
@@ -75,7 +75,7 @@ class NominationSerializer(serializers.ModelSerializer):
 
 
 class RejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, allow_blank=True)
+    reason = StrictCharField(max_length=2000, allow_blank=True)
 
 
 class CloseDealSerializer(serializers.Serializer):
@@ -87,14 +87,14 @@ class CloseDealSerializer(serializers.Serializer):
 
 
 class ViolationOut(serializers.Serializer):
-    rule = serializers.CharField()
-    message = serializers.CharField()
+    rule = StrictCharField()
+    message = StrictCharField()
 
 
 class CheckResultSerializer(serializers.Serializer):
-    eligible = serializers.BooleanField()
+    eligible = StrictBooleanField()
     violations = ViolationOut(many=True)
     cap = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    cap_row = serializers.CharField(allow_null=True)
+    cap_row = StrictCharField(allow_null=True)
     suggested_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    scheme = serializers.CharField()
+    scheme = StrictCharField()

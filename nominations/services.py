@@ -15,6 +15,7 @@ from core.dates import add_months
 from core.errors import ApplicationError, RuleViolation, StateConflict, Violation
 from core.events import event_record
 from core.scopes import effective_role
+from core.tasks import enqueue_on_commit
 from customers.models import Customer
 from nominations.models import Nomination
 from nominations.rules import CustomerFacts, DealFacts, Evaluation, ProgramRules
@@ -343,7 +344,8 @@ def nomination_close_deal(
         )
         from vouchers.tasks import send_voucher_issued
 
-        transaction.on_commit(lambda: send_voucher_issued.delay(voucher.pk))
+        # With the broker down, `send_missing_voucher_mail` (beat) sends it later (R-VOU-3).
+        enqueue_on_commit(send_voucher_issued, voucher.pk)
     return voucher
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -13,12 +12,14 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.tasks import enqueue_on_commit
 from notifications.models import MailAttachment, OutboundMail
 
 _WS = re.compile(r"\s+")
 
 
-def _clean_addresses(addresses: Iterable[str]) -> list[str]:
+def clean_addresses(addresses: Iterable[str]) -> list[str]:
+    """Trimmed, without line breaks (no header injection), each once, in first order."""
     seen: dict[str, None] = {}
     for address in addresses:
         address = (address or "").strip()
@@ -39,8 +40,8 @@ def mail_render(
     related_object: str = "",
 ) -> OutboundMail:
     """An unsaved outbox row, rendered from `<template>.txt` and `.html` (for bulk inserts)."""
-    recipients = _clean_addresses(to)
-    copies = [a for a in _clean_addresses(cc) if a not in recipients]
+    recipients = clean_addresses(to)
+    copies = [a for a in clean_addresses(cc) if a not in recipients]
     ctx = {"site_url": settings.SITE_URL, **context}
     return OutboundMail(
         kind=kind,
@@ -55,13 +56,13 @@ def mail_render(
 
 
 def mail_dispatch_on_commit(mail_ids: list[int]) -> None:
-    """Hands the rows to the workers once the surrounding transaction commits, in chunks."""
+    """Hands the rows to the workers once the surrounding transaction commits, in chunks.
+    With the broker down the rows stay pending for the sweep (`dispatch_pending_mail`)."""
     from notifications.tasks import dispatch_mail_batch
 
     ids = list(mail_ids)
     for start in range(0, len(ids), 200):
-        chunk = ids[start : start + 200]
-        transaction.on_commit(partial(dispatch_mail_batch.delay, chunk))
+        enqueue_on_commit(dispatch_mail_batch, ids[start : start + 200])
 
 
 def mail_enqueue(
@@ -79,7 +80,8 @@ def mail_enqueue(
     """Renders `<template>.txt` and `<template>.html` and stores the mail in the outbox.
 
     Returns None when a mail with the same `dedupe_key` exists already (sent once).
-    Dispatch happens after the surrounding transaction commits.
+    Dispatch happens after the surrounding transaction commits; with the broker down the
+    row stays pending and the sweep (`dispatch_pending_mail`) sends it later.
     """
     mail = mail_render(
         kind=kind,
@@ -104,7 +106,7 @@ def mail_enqueue(
         raise
     from notifications.tasks import dispatch_mail
 
-    transaction.on_commit(lambda: dispatch_mail.delay(mail.pk))
+    enqueue_on_commit(dispatch_mail, mail.pk)
     return mail
 
 
@@ -176,5 +178,5 @@ def mail_resend(*, mail_id: int, user: Any) -> OutboundMail:
         )
     from notifications.tasks import dispatch_mail
 
-    transaction.on_commit(lambda: dispatch_mail.delay(copy.pk))
+    enqueue_on_commit(dispatch_mail, copy.pk)
     return copy

@@ -34,9 +34,12 @@ def dispatch_mail_batch(mail_ids: list[int]) -> int:
 
 
 @shared_task(acks_late=True)
-def dispatch_pending_mail() -> int:
-    """Beat: re-enqueues mail left pending (broker down at commit, worker killed)."""
-    cutoff = timezone.now() - timedelta(minutes=1)
+def dispatch_pending_mail(min_age_seconds: int = 60) -> int:
+    """Beat: re-enqueues mail left pending (broker down at commit, worker killed).
+
+    Only rows older than `min_age_seconds`, so a mail whose own task is on its way is not
+    enqueued twice for nothing (twice would still send it once: `mail_dispatch` locks)."""
+    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
     ids = list(
         OutboundMail.objects.filter(
             status__in=[OutboundMail.Status.PENDING, OutboundMail.Status.FAILED],

@@ -1,13 +1,13 @@
-from django_countries.serializer_fields import CountryField
-from rest_framework import serializers
-
 from core.choices import Role
 from core.scopes import effective_role
+from core.serializers import ModelSerializer, StrictCountryField
+from core.validators import CurrencyField
 from partners.models import Partner
 
 
-class PartnerSerializer(serializers.ModelSerializer):
-    country = CountryField()
+class PartnerSerializer(ModelSerializer):
+    currency = CurrencyField()
+    country = StrictCountryField()
 
     class Meta:
         model = Partner

@@ -2,11 +2,14 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, StrictBooleanField, StrictCharField
+from core.validators import CurrencyField
 from payments.models import Dispute, FxRate, Payment, PaymentBatch
 from redemptions.models import PaymentRequest
 
 
-class FxRateSerializer(serializers.ModelSerializer):
+class FxRateSerializer(ModelSerializer):
+    currency = CurrencyField()
     rate_per_usd = serializers.DecimalField(
         max_digits=18, decimal_places=6, min_value=Decimal("0.000001")
     )
@@ -17,9 +20,9 @@ class FxRateSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
-    voucher = serializers.CharField(source="voucher.code")
-    partner = serializers.CharField(source="partner.partner_id")
+class PaymentSerializer(ModelSerializer):
+    voucher = StrictCharField(source="voucher.code")
+    partner = StrictCharField(source="partner.partner_id")
 
     class Meta:
         model = Payment
@@ -42,7 +45,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BatchSerializer(serializers.ModelSerializer):
+class BatchSerializer(ModelSerializer):
     payments = serializers.IntegerField(source="payments.count", read_only=True)
 
     class Meta:
@@ -51,8 +54,8 @@ class BatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DisputeSerializer(serializers.ModelSerializer):
-    partner = serializers.CharField(source="partner.partner_id", read_only=True)
+class DisputeSerializer(ModelSerializer):
+    partner = StrictCharField(source="partner.partner_id", read_only=True)
 
     class Meta:
         model = Dispute
@@ -80,8 +83,8 @@ class DisputeSerializer(serializers.ModelSerializer):
 
 
 class DisputeResolveSerializer(serializers.Serializer):
-    uphold = serializers.BooleanField()
-    resolution = serializers.CharField(max_length=4000, allow_blank=True)
+    uphold = StrictBooleanField()
+    resolution = StrictCharField(max_length=4000, allow_blank=True)
     adjustment_usd = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, allow_null=True
     )
@@ -92,4 +95,4 @@ class DisputeOpenSerializer(serializers.Serializer):
     by the service, so another tenant's request answers 404 like a missing one."""
 
     request = serializers.IntegerField(min_value=1)
-    text = serializers.CharField(max_length=4000)
+    text = StrictCharField(max_length=4000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -137,16 +138,18 @@ class Statement:
     total_local: Decimal
 
 
+PERIOD_PATTERN = r"^20[0-9]{2}-(?:0[1-9]|1[0-2])$"
+
+
 def parse_period(period: str) -> tuple[date, date]:
-    try:
-        year, month = (int(x) for x in period.split("-"))
-        start = date(year, month, 1)
-    except (ValueError, TypeError) as exc:
+    """`YYYY-MM` of this century (the program's statements) -> [first day, next month)."""
+    if not re.fullmatch(PERIOD_PATTERN, period or ""):
         raise ApplicationError(
-            "A statement period is written YYYY-MM.", fields={"period": ["Use YYYY-MM."]}
-        ) from exc
-    end = date(year + (month == 12), month % 12 + 1, 1)
-    return start, end
+            "A statement period is written YYYY-MM (2000-01 to 2099-12).",
+            fields={"period": ["Use YYYY-MM."]},
+        )
+    year, month = (int(x) for x in period.split("-"))
+    return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
 
 
 def statement_for(*, partner: Partner, period: str) -> Statement:

@@ -3,9 +3,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from core.api import ScopedViewSet
 from core.errors import ApplicationError
 from core.permissions import HasScope
+from core.schema import ErrorSerializer
 from core.scopes import acting_user
 from partners.models import Partner
 from payments.models import Dispute, FxRate, Payment, PaymentBatch
@@ -28,6 +30,7 @@ from payments.serializers import (
     PaymentSerializer,
 )
 from payments.services import (
+    PERIOD_PATTERN,
     batch_confirm,
     batch_csv,
     batch_export,
@@ -70,11 +73,15 @@ def _partner_for_statement(request: Request) -> Partner:
     if user.partner is not None:
         return user.partner
     partner_id = request.query_params.get("partner", "")
+    if not partner_id:
+        raise ApplicationError(
+            "Name the partner with ?partner=<partner_id>.",
+            fields={"partner": ["Required."]},
+            code="partner_required",
+        )
     partner = Partner.objects.filter(partner_id=partner_id).first()
     if partner is None:
-        raise ApplicationError(
-            "Name the partner with ?partner=<partner_id>.", fields={"partner": ["Required."]}
-        )
+        raise NotFound("No partner with this ID.")
     return partner
 
 
@@ -86,10 +93,21 @@ class StatementView(APIView):
     scope_map = {"GET": "statements:read"}
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter("period", str, OpenApiParameter.PATH, pattern=PERIOD_PATTERN),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["pdf", "csv"]),
+            OpenApiParameter(
+                "partner",
+                str,
+                description="Partner ID; required for program managers and reviewers, "
+                "ignored for partners (400 `partner_required` when missing).",
+            ),
+        ],
         responses={
             (200, "application/pdf"): OpenApiResponse(response=OpenApiTypes.BINARY),
             (200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR),
-        }
+            400: OpenApiResponse(response=ErrorSerializer, description="Bad period or partner."),
+        },
     )
     def get(self, request: Request, period: str, fmt: str) -> HttpResponse:
         statement = statement_for(partner=_partner_for_statement(request), period=period)
@@ -151,7 +169,15 @@ class DisputeViewSet(
     def selector(self, user: Any) -> QuerySet[Dispute]:
         return disputes_visible_to(user)
 
-    @extend_schema(request=DisputeOpenSerializer, responses={201: DisputeSerializer})
+    @extend_schema(
+        request=DisputeOpenSerializer,
+        responses={
+            201: DisputeSerializer,
+            404: OpenApiResponse(
+                response=ErrorSerializer, description="No such request of your organisation."
+            ),
+        },
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = DisputeOpenSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -2,6 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, StrictCharField
 from programs.models import (
     CapRow,
     CombinedCapRow,
@@ -13,7 +14,7 @@ from programs.models import (
 )
 
 
-class WorkloadSerializer(serializers.ModelSerializer):
+class WorkloadSerializer(ModelSerializer):
     country_lists: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="code", many=True, read_only=True
     )
@@ -31,7 +32,7 @@ class WorkloadSerializer(serializers.ModelSerializer):
         ]
 
 
-class OfferSerializer(serializers.ModelSerializer):
+class OfferSerializer(ModelSerializer):
     workloads: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="code", many=True, read_only=True
     )
@@ -49,12 +50,14 @@ class OfferSerializer(serializers.ModelSerializer):
         ]
 
 
-class CapRowSerializer(serializers.ModelSerializer):
-    offer = serializers.CharField(source="offer.code", read_only=True)
-    required_workload = serializers.CharField(
-        source="required_workload.code", read_only=True, default=None
+class CapRowSerializer(ModelSerializer):
+    offer = StrictCharField(source="offer.code", read_only=True)
+    required_workload = StrictCharField(
+        source="required_workload.code", read_only=True, default=None, allow_null=True
     )
-    superseded_by = serializers.CharField(source="superseded_by.key", read_only=True, default=None)
+    superseded_by = StrictCharField(
+        source="superseded_by.key", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = CapRow
@@ -77,8 +80,10 @@ class CapRowSerializer(serializers.ModelSerializer):
         ]
 
 
-class CombinedCapRowSerializer(serializers.ModelSerializer):
-    superseded_by = serializers.CharField(source="superseded_by.key", read_only=True, default=None)
+class CombinedCapRowSerializer(ModelSerializer):
+    superseded_by = StrictCharField(
+        source="superseded_by.key", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = CombinedCapRow
@@ -96,19 +101,19 @@ class CombinedCapRowSerializer(serializers.ModelSerializer):
         ]
 
 
-class SegmentRuleSerializer(serializers.ModelSerializer):
+class SegmentRuleSerializer(ModelSerializer):
     class Meta:
         model = SegmentRule
         fields = ["segment", "max_prior_e3_licences"]
 
 
-class CountryListSerializer(serializers.ModelSerializer):
+class CountryListSerializer(ModelSerializer):
     class Meta:
         model = CountryList
         fields = ["code", "name", "countries"]
 
 
-class ProgramSerializer(serializers.ModelSerializer):
+class ProgramSerializer(ModelSerializer):
     offers = OfferSerializer(many=True, read_only=True)
     workloads = WorkloadSerializer(many=True, read_only=True)
     cap_rows = CapRowSerializer(many=True, read_only=True)

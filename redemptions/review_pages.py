@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from core.calendar import BusinessCalendar
 from core.errors import ApplicationError
 from core.events import events_for
 from core.pages import require_scope
+from core.paging import CappedPaginator
 from core.scopes import acting_user
 from redemptions.models import PaymentRequest
 from redemptions.review import (
@@ -46,7 +46,8 @@ def sla_state(request: PaymentRequest, calendar: BusinessCalendar, today: Any) -
 def queue(request: HttpRequest) -> HttpResponse:
     require_scope(request, "requests:review")
     filterset = ReviewQueueFilter(request.GET, queryset=review_queue(acting_user(request)))
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    page = CappedPaginator(filterset.qs, 50, page=number).get_page(number)
     today = timezone.localdate()
     calendars: dict[int, BusinessCalendar] = {}
     rows = []

@@ -7,11 +7,11 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.events import events_for
-from core.serializers import EventSerializer
+from core.serializers import EventSerializer, ModelSerializer, StrictCharField
 from redemptions.models import PaymentRequest, RequestDocument
 
 
-class RequestDocumentSerializer(serializers.ModelSerializer):
+class RequestDocumentSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -22,8 +22,8 @@ class RequestDocumentSerializer(serializers.ModelSerializer):
         return reverse("api:request-document", args=[obj.request_id, obj.version])
 
 
-class PaymentRequestSerializer(serializers.ModelSerializer):
-    voucher = serializers.CharField(source="voucher.code")
+class PaymentRequestSerializer(ModelSerializer):
+    voucher = StrictCharField(source="voucher.code")
     documents = RequestDocumentSerializer(many=True, read_only=True)
     events = serializers.SerializerMethodField()
 
@@ -63,9 +63,9 @@ class RequestSubmitSerializer(serializers.Serializer):
     sow_value = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=Decimal("0.01")
     )
-    customer_signer = serializers.CharField(max_length=120)
+    customer_signer = StrictCharField(max_length=120)
     customer_signed_on = serializers.DateField()
-    partner_signer = serializers.CharField(max_length=120)
+    partner_signer = StrictCharField(max_length=120)
     partner_signed_on = serializers.DateField()
 
 
@@ -74,15 +74,15 @@ class RequestAmendSerializer(serializers.Serializer):
     sow_value = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, min_value=Decimal("0.01")
     )
-    customer_signer = serializers.CharField(max_length=120, required=False)
+    customer_signer = StrictCharField(max_length=120, required=False)
     customer_signed_on = serializers.DateField(required=False)
-    partner_signer = serializers.CharField(max_length=120, required=False)
+    partner_signer = StrictCharField(max_length=120, required=False)
     partner_signed_on = serializers.DateField(required=False)
 
 
 class RejectReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=4000, allow_blank=True)
+    reason = StrictCharField(max_length=4000, allow_blank=True)
 
 
 class QuestionSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=4000, allow_blank=True)
+    question = StrictCharField(max_length=4000, allow_blank=True)

@@ -47,7 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Program managers: where money and vouchers stand, with charts matching their CSVs."""
     require_scope(request, "reports:read")
     filters = Filters.from_query(request.GET)
-    board = selectors.dashboard(filters, today=timezone.localdate())
+    board = selectors.dashboard_cached(filters, today=timezone.localdate())
     charts = [
         (name, title, mark_safe(bar_chart(_chart_rows(board, name), title=title, money=money)))  # noqa: S308 - escaped in bar_chart
         for name, (title, money) in CHARTS.items()
@@ -103,7 +103,7 @@ def chart_csv(request: HttpRequest, name: str) -> StreamingHttpResponse:
     if name not in CHARTS:
         raise Http404
     filters = Filters.from_query(request.GET)
-    board = selectors.dashboard(filters, today=timezone.localdate())
+    board = selectors.dashboard_cached(filters, today=timezone.localdate())
     if name == "funnel":
         rows: list[Any] = [(s.key, s.count, s.money) for s in board.stages]
         return _csv_response("funnel", ["stage", "count", "usd"], rows)

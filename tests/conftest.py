@@ -113,15 +113,19 @@ def _private_storage(settings: Any, tmp_path: Any) -> None:
         }
 
 
-def worker_env(mail_dir: Any) -> dict[str, str]:
-    """The environment of a real Celery worker process on this test's database."""
+def database_url() -> str:
+    """This test's database (pytest-django's test_ copy) as a DATABASE_URL for subprocesses."""
     db = settings.DATABASES["default"]
-    url = (
+    return (
         f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     )
+
+
+def worker_env(mail_dir: Any) -> dict[str, str]:
+    """The environment of a real Celery worker process on this test's database."""
     return {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "REDIS_URL": settings.REDIS_URL,

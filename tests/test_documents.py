@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from core.errors import ApplicationError
 from nominations.models import Nomination
@@ -23,6 +22,7 @@ from redemptions import documents, pdfcheck
 from redemptions.documents import CheckedDocument, check_document, read_upload
 from redemptions.template_pdfs import TEMPLATE_VERSION, render_template_pdf, template_id
 from tests.factories import CustomerFactory, PartnerFactory, user_for_role
+from tests.traffic import text_pdf
 from vouchers.codes import generate_code
 from vouchers.models import Voucher
 
@@ -294,27 +294,6 @@ def test_another_vouchers_template_is_refused(fy24: Program, voucher: Voucher) -
 
 
 def test_older_template_version_and_unrelated_pdf_are_refused() -> None:
-    def text_pdf(line: str) -> bytes:
-        content = f"BT /F1 11 Tf 50 780 Td ({line}) Tj ET".encode()
-        writer = PdfWriter()
-        page = writer.add_blank_page(595, 842)
-        font = DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Font"),
-                NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-            }
-        )
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
-        )
-        stream = DecodedStreamObject()
-        stream.set_data(content)
-        page[NameObject("/Contents")] = writer._add_object(stream)
-        out = io.BytesIO()
-        writer.write(out)
-        return out.getvalue()
-
     error = refusal(text_pdf(f"Voucher {CORPUS_CODE} Template FTDV-SOW-v0"))
     assert error.code == "wrong_template" and "version 0 of the SOW template" in error.message
 

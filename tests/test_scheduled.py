@@ -146,23 +146,23 @@ def test_a_crash_mid_run_neither_duplicates_nor_skips(
 ) -> None:
     vouchers = bulk_vouchers(fy24, 1200, issued_on=ISSUED, expires_on=EXPIRES)
     monkeypatch.setattr(reminders, "BATCH", 500)
-    real = reminders._expiry_mail
+    real = reminders.mail_dispatch_on_commit
     calls = {"n": 0}
 
-    def crashing(voucher: Voucher, days: int, today: date) -> OutboundMail:
+    def crashing(mail_ids: list[int]) -> None:
         calls["n"] += 1
-        if calls["n"] == 700:  # in the middle of the second batch
+        if calls["n"] == 2:  # at the end of the second batch, before it commits
             raise RuntimeError("worker died")
-        return real(voucher, days, today)
+        real(mail_ids)
 
-    monkeypatch.setattr(reminders, "_expiry_mail", crashing)
+    monkeypatch.setattr(reminders, "mail_dispatch_on_commit", crashing)
     with time_machine.travel(EXPIRES - timedelta(days=7), tick=False):
         with pytest.raises(RuntimeError):
             reminders.send_expiry_reminders()
         assert (
             ReminderMarker.objects.filter(outcome="sent").count() == 500
         )  # the first batch committed
-        monkeypatch.setattr(reminders, "_expiry_mail", real)
+        monkeypatch.setattr(reminders, "mail_dispatch_on_commit", real)
         assert reminders.send_expiry_reminders() == 700
         assert reminders.send_expiry_reminders() == 0
     assert ReminderMarker.objects.filter(outcome="sent").count() == len(vouchers)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 from core.events import events_for
 from core.pages import add_refusal, require_scope
+from core.paging import CappedPaginator
 from core.ratelimit import rate_limit
 from core.scopes import acting_user, has_scope
 from partners.models import Partner
@@ -37,14 +37,15 @@ def _page_voucher(request: HttpRequest, code: str) -> Voucher:
 @login_required
 def voucher_list(request: HttpRequest) -> HttpResponse:
     require_scope(request, "vouchers:read")
-    qs = vouchers_visible_to(acting_user(request))
+    qs = vouchers_visible_to(acting_user(request), listing=True)
     status = request.GET.get("status", "")
     if status in Voucher.Status.values:
         qs = qs.filter(status=status)
     is_partner = has_scope(acting_user(request), "vouchers:claim")
     if is_partner:
         qs = qs.prefetch_related("payment_requests")
-    page = Paginator(qs.order_by("expires_on", "id"), 50).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    page = CappedPaginator(qs.order_by("expires_on", "id"), 50, page=number).get_page(number)
     rows = [
         (v, next_step(v)[1] if is_partner and v.status == Voucher.Status.CLAIMED else "")
         for v in page

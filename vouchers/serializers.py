@@ -5,17 +5,17 @@ from typing import Any
 from rest_framework import serializers
 
 from core.events import events_for
-from core.serializers import EventSerializer
+from core.serializers import EventSerializer, ModelSerializer, StrictBooleanField, StrictCharField
 from vouchers.models import Extension, Voucher
 
 
-class VoucherSerializer(serializers.ModelSerializer):
-    offer = serializers.CharField(source="offer.code")
-    customer = serializers.CharField(source="customer.tpid")
-    customer_name = serializers.CharField(source="customer.name")
-    program = serializers.CharField(source="program.code")
-    partner = serializers.CharField(source="partner.partner_id", default=None)
-    partner_name = serializers.CharField(source="partner.name", default=None)
+class VoucherSerializer(ModelSerializer):
+    offer = StrictCharField(source="offer.code")
+    customer = StrictCharField(source="customer.tpid")
+    customer_name = StrictCharField(source="customer.name")
+    program = StrictCharField(source="program.code")
+    partner = StrictCharField(source="partner.partner_id", default=None, allow_null=True)
+    partner_name = StrictCharField(source="partner.name", default=None, allow_null=True)
     events = serializers.SerializerMethodField()
 
     class Meta:
@@ -48,18 +48,18 @@ class VoucherSerializer(serializers.ModelSerializer):
 
 
 class ForwardSerializer(serializers.Serializer):
-    partner = serializers.CharField(
+    partner = StrictCharField(
         max_length=32, help_text="The partner ID of a FastTrack Ready Partner."
     )
-    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    message = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class DeclineSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ExtensionSerializer(serializers.ModelSerializer):
-    voucher = serializers.CharField(source="voucher.code", read_only=True)
+class ExtensionSerializer(ModelSerializer):
+    voucher = StrictCharField(source="voucher.code", read_only=True)
 
     class Meta:
         model = Extension
@@ -89,5 +89,5 @@ class ExtensionSerializer(serializers.ModelSerializer):
 
 
 class ExtensionDecisionSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    approve = StrictBooleanField()
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")

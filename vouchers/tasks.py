@@ -1,7 +1,14 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
+from django.utils import timezone
 
+from core.models import Event
+from notifications.models import OutboundMail
 from notifications.services import mail_enqueue
 from vouchers import reminders
 from vouchers.models import Voucher
@@ -34,10 +41,43 @@ def send_voucher_issued(voucher_id: int) -> bool:
             "voucher_url": settings.SITE_URL + reverse("voucher-detail", args=[voucher.code]),
         },
         attachments=[(voucher_pdf_filename(voucher), pdf, "application/pdf")],
-        dedupe_key=f"voucher-issued:{voucher.pk}",
+        dedupe_key=issue_mail_key(voucher.pk),
         related_object=f"voucher:{voucher.code}",
     )
     return mail is not None
+
+
+def issue_mail_key(voucher_id: int) -> str:
+    return f"voucher-issued:{voucher_id}"
+
+
+@shared_task(acks_late=True)
+def send_missing_voucher_mail(
+    min_age_seconds: int = 120, max_age_days: int = 7, limit: int = 200
+) -> int:
+    """Beat: re-enqueues the voucher mail of vouchers issued lately (an "issued" event) that
+    have none yet, because the broker was down when the deal was closed (R-VOU-3). Safe to
+    run twice: the mail's dedupe key sends it once."""
+    now = timezone.now()
+    issued = Event.objects.filter(
+        subject="voucher",
+        action="issued",
+        subject_id=OuterRef("pk"),
+        at__gte=now - timedelta(days=max_age_days),
+        at__lt=now - timedelta(seconds=min_age_seconds),
+    )
+    mailed = OutboundMail.objects.filter(
+        dedupe_key=Concat(Value("voucher-issued:"), Cast(OuterRef("pk"), CharField()))
+    )
+    ids = list(
+        Voucher.objects.filter(created_at__gte=now - timedelta(days=max_age_days))
+        .filter(Exists(issued), ~Exists(mailed))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for voucher_id in ids:
+        send_voucher_issued.delay(voucher_id)
+    return len(ids)
 
 
 @shared_task(acks_late=True)

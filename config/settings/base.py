@@ -100,6 +100,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Hot reads prepare their statement on the server (vouchers/detail.py); turn off behind a
+# PgBouncer in transaction mode, where a prepared statement does not follow the session.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django's own cursors bind client-side and never prepare; this only lets psycopg
+    # honour core.db's explicit prepare=True (a threshold of None disables preparing).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -199,13 +206,28 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="FastTrack Vouchers <vouchers@example.com>")
 
+# Vouchers per transaction in the reminder and expiry jobs (issue 9: big batches keep the
+# jobs near the speed of the database; tests make them small to stop a worker mid-run).
+REMINDER_BATCH = env.int("REMINDER_BATCH", default=50_000)
+
+# The program dashboard's figures are cached this long per filter (0: computed on every
+# request); a beat task recomputes the unfiltered view before it goes stale.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
+
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a
 # broker that needs no server (make run on a fresh machine).
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # Short socket timeouts: with Redis unreachable, a publish from a request gives up in
+    # seconds (core.tasks.enqueue leaves the work to a sweep) instead of hanging the worker.
+    # BRPOP answers within 1 s, well inside socket_timeout.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -231,6 +253,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.tasks.dispatch_pending_mail",
         "schedule": 60.0,
     },
+    # Work whose enqueue failed because the broker was down (core.tasks.enqueue).
+    "send-missing-voucher-mail": {
+        "task": "vouchers.tasks.send_missing_voucher_mail",
+        "schedule": 300.0,
+    },
+    "resume-queued-imports": {
+        "task": "imports.tasks.resume_queued_imports",
+        "schedule": 300.0,
+    },
     "expire-vouchers": {
         "task": "vouchers.tasks.expire_vouchers",
         "schedule": crontab(hour=0, minute=15),
@@ -247,6 +278,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "redemptions.tasks.flag_overdue_reviews",
         "schedule": crontab(hour=7, minute=0),
     },
+    "warm-dashboard": {
+        "task": "reports.tasks.warm_dashboard",
+        "schedule": float(max(DASHBOARD_CACHE_SECONDS // 2, 60)),
+    },
     "export-payment-batch": {
         "task": "payments.tasks.export_payment_batch",
         "schedule": crontab(hour=8, minute=0),
@@ -260,21 +295,20 @@ CELERY_BEAT_SCHEDULE: dict = {
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call answers 401 with `WWW-Authenticate: Token`.
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.PortalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.PortalAutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_FILTER_BACKENDS": ["core.querying.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "core.querying.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "core.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only, except the upload endpoints (multipart, declared on their actions): one
+    # encoding per operation, so a form field's type is never a guess.
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.SafeJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_RATES": {"claim": "10/min", "login": "20/min"},
 }
 if DEBUG:
@@ -304,16 +338,25 @@ SPECTACULAR_SETTINGS = {
         "PaymentBatchStatusEnum": "payments.models.PaymentBatch.Status",
         "DisputeStatusEnum": "payments.models.Dispute.Status",
         "ExtensionStatusEnum": "vouchers.models.Extension.Status",
+        "CurrencyEnum": "core.validators.CURRENCY_CHOICES",
     },
 }
 
-CACHES = {
-    "default": (
-        env.cache("CACHE_URL", default=REDIS_URL)
-        if (env("CACHE_URL", default="") or REDIS_URL)
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+_cache: dict[str, Any] = (
+    env.cache("CACHE_URL", default=REDIS_URL)
+    if (env("CACHE_URL", default="") or REDIS_URL)
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+)
+if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Everything cached can be recomputed or skipped: with Redis down, reads miss and writes
+    # are skipped (core.cache), and a request loses at most a second here, never answers 500.
+    _cache["BACKEND"] = "core.cache.FailOpenRedisCache"
+    _cache["OPTIONS"] = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+        **_cache.get("OPTIONS", {}),
+    }
+CACHES = {"default": _cache}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,8 @@
+"""The portal's URLs plus the bench-only baseline endpoint (config.settings.bench only)."""
+
+from django.urls import path
+
+from bench.views import ConstantView
+from config.urls import urlpatterns as portal
+
+urlpatterns = [*portal, path("bench/constant/", ConstantView.as_view(), name="bench-constant")]

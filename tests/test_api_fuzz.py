@@ -1,0 +1,184 @@
+"""Issue 8, API fuzzing: schemathesis generates requests for every operation in the OpenAPI
+schema, as a program manager and as a partner, against the demo data set, and checks every
+answer: no server error, status codes, content types, headers and bodies as documented,
+invalid data refused, valid data accepted.
+
+One built-in check is replaced, not dropped: `positive_data_acceptance` counts any 400 as
+"valid data refused". Schema-valid input can still break a program rule (a deal value above
+the cap, a date outside the program window); the portal answers those with 400 and the rule
+ID (core.errors). `rule_aware_positive_acceptance` accepts a 400 only when it names a rule,
+or when its `code` is one of SEMANTIC_CODES, checks JSON Schema cannot express; a 400 from
+field validation the schema did not announce (code `invalid`) still fails the run.
+
+The number of examples per operation is FUZZ_EXAMPLES (default 25, CI's value).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import CheckContext
+from schemathesis.core.failures import Failure
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from accounts.models import User
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+ROLES = {"program_manager": "pm", "partner": "partner"}
+SEMANTIC_CODES = {
+    "mistyped_code": "a voucher code's Luhn mod 32 check character",
+    "weak_password": "Django's password validators (too common, too like the user name)",
+    "unknown_organisation": "a user's organisation must be an existing customer or partner",
+    "role_organisation": "only customer and partner users name an organisation",
+    "partner_required": "staff name the partner of a statement; partners never do",
+    "public_institution": "only an education customer can be marked a public institution",
+}
+
+
+def _load_schema() -> Any:
+    """The schema drf-spectacular serves at /api/v1/schema/, exercised in-process (WSGI)."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    raw = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))
+    loaded = schemathesis.openapi.from_dict(raw)
+    loaded.app = WSGIHandler()
+    return loaded
+
+
+schema = _load_schema()
+
+
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The demo data set, loaded once for the module inside a transaction that is rolled
+    back at the end; each example's writes are undone by the test's own savepoint."""
+    from django.core.management import call_command
+
+    from core.demo import demo_scenario, demo_seed
+
+    # Requests run in-process inside the test transaction. Django closes a connection
+    # left outside autocommit at the end of every request; its test client switches that
+    # off for the same reason, and so do we while the module runs.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        with django_db_blocker.unblock(), transaction.atomic():
+            call_command("load_program", "fy24", verbosity=0)
+            call_command("load_program", "demo", verbosity=0)
+            demo_seed(fx_valid_from=date(2020, 1, 1))
+            demo_scenario(program_code="DEMO-FY27")
+            yield
+            transaction.set_rollback(True)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@schemathesis.check
+def rule_aware_positive_acceptance(ctx: CheckContext, response: Any, case: Any) -> bool | None:
+    """positive_data_acceptance, except that a 400 naming a program rule is an accepted
+    refusal of well-formed input."""
+    if response.status_code == 400:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and (
+            str(body.get("rule", "")).startswith("R-") or body.get("code") in SEMANTIC_CODES
+        ):
+            return None
+    return positive_data_acceptance(ctx, response, case)
+
+
+def _headers(role: str) -> dict[str, str]:
+    """The demo login of the role, by token (fuzz_schema has loaded the demo users)."""
+    user = User.objects.get(username=ROLES[role])
+    token, _ = Token.objects.get_or_create(user=user)
+    return {"Authorization": f"Token {token.key}"}
+
+
+CASES: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_cases() -> Iterator[None]:
+    """Writes how many generated requests each role sent (test-results/fuzz.json), the
+    figure the README's security section quotes."""
+    yield
+    if CASES:
+        out = Path("test-results")
+        out.mkdir(exist_ok=True)
+        report = {"examples_per_operation": EXAMPLES, "cases": CASES}
+        (out / "fuzz.json").write_text(json.dumps(report, indent=2))
+
+
+def _call(case: Any, role: str) -> None:
+    CASES[role] = CASES.get(role, 0) + 1
+    case.call_and_validate(
+        headers=_headers(role),
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[rule_aware_positive_acceptance],
+    )
+
+
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_as_program_manager(case: Any, demo_world: None, db: None) -> None:
+    _call(case, "program_manager")
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_as_partner(case: Any, demo_world: None, db: None) -> None:
+    _call(case, "partner")
+
+
+def test_rule_aware_acceptance_still_fails_plain_validation_errors() -> None:
+    """The replacement check is not a blanket pass for 400s: without a rule ID the
+    built-in verdict stands."""
+
+    class FakeResponse:
+        status_code = 400
+
+        def json(self) -> dict[str, str]:
+            return {"detail": "amount: not a number", "code": "invalid"}
+
+    calls: list[Any] = []
+
+    def fake_builtin(ctx: Any, response: Any, case: Any) -> None:
+        calls.append(response)
+        raise Failure(operation="op", title="refused", message="Valid data should be accepted")
+
+    import tests.test_api_fuzz as module
+
+    original = module.positive_data_acceptance
+    module.positive_data_acceptance = fake_builtin  # type: ignore[assignment]
+    try:
+        with pytest.raises(Failure):
+            rule_aware_positive_acceptance(None, FakeResponse(), None)  # type: ignore[arg-type]
+        FakeResponse.json = lambda self: {"detail": "x", "rule": "R-CAP-2"}  # type: ignore[method-assign]
+        assert rule_aware_positive_acceptance(None, FakeResponse(), None) is None  # type: ignore[arg-type]
+    finally:
+        module.positive_data_acceptance = original  # type: ignore[assignment]
+    assert len(calls) == 1
