@@ -81,6 +81,30 @@ def test_pm_approves_and_issues(live_server: Any, page: Any, fy24: Any, in_fy24:
     assert any(code in m.subject and m.to == ["it@fabrikam.example"] for m in mail.outbox)
 
 
+def test_close_preview_catches_up_when_typed_before_htmx_loads(
+    live_server: Any, page: Any, fy24: Any, in_fy24: Any
+) -> None:
+    """On a slow line the manager can type before htmx has run: the events are lost, so the
+    form asks for the preview once htmx processes it (hx-trigger `load`)."""
+    from nominations.services import nomination_approve
+
+    pm = user_for_role(Role.PROGRAM_MANAGER, username="pm")
+    nomination = nominate(fy24, CustomerFactory(), user_for_role(Role.FIELD_REP))
+    nomination_approve(nomination_id=nomination.pk, user=pm)
+    sign_in(page, live_server, "pm")
+    held: list[Any] = []
+    page.route(re.compile(r"htmx[^/]*\.js"), lambda route: held.append(route))
+    page.goto(f"{live_server.url}/nominations/{nomination.pk}/close/", wait_until="commit")
+    page.get_by_label("Deal closed on").fill("2024-03-01")
+    page.get_by_label("Qualifying purchase (USD)").fill("450000")
+    page.get_by_label("Qualifying purchase (USD)").press("Tab")
+    assert held, "htmx's script was not requested"
+    assert page.evaluate("typeof window.htmx") == "undefined"  # typed before htmx ran
+    for route in held:
+        route.continue_()
+    expect(page.locator("#close-preview")).to_contain_text("$45,000.00")
+
+
 def test_customer_finds_the_voucher_and_forwards_it(
     live_server: Any, page: Any, fy24: Any, in_fy24: Any
 ) -> None:
