@@ -1,7 +1,10 @@
+import sys
+
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views import defaults
 
 from core.home import home_tasks
@@ -33,8 +36,35 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+# How long a client should wait before retrying while the database is unreachable: about
+# the time PostgreSQL takes to restart or fail over.
+RETRY_AFTER_SECONDS = 5
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """An unhandled exception. A lost or refused database connection (a restart, a failover)
+    is temporary and nothing was saved: 503 with Retry-After, so clients and load balancers
+    retry instead of reporting a bug. The 503 page renders without the database."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return _unavailable(request)
     if _is_api(request):
         body = {"detail": "The server could not complete the request.", "code": "server_error"}
         return JsonResponse(body, status=500)
     return defaults.server_error(request)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        body = {
+            "detail": "The database is briefly unavailable; nothing was saved. Try again.",
+            "code": "service_unavailable",
+        }
+        response: HttpResponse = JsonResponse(body, status=503)
+    else:
+        # No request context: its processors would ask the database for the user.
+        page = render_to_string(
+            "503.html", {"retry_after": RETRY_AFTER_SECONDS, "reload": request.method == "GET"}
+        )
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
