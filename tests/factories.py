@@ -99,6 +99,70 @@ def issue_voucher(program: Any, customer: Customer, rep: User, pm: User, **overr
     )
 
 
+def bulk_issued_nominations(
+    program: Any,
+    customers: list[Customer],
+    *,
+    rep: User,
+    issued_on: Any,
+    amount: Decimal,
+    contacts: bool = True,
+) -> list[Any]:
+    """Each customer's IT contact (when `contacts`) and its nomination, issued on
+    `issued_on` for a DEPLOY deal of `amount`, in bulk."""
+    from nominations.models import Nomination
+
+    offer = program.offers.get(code="DEPLOY")
+    if contacts:
+        User.objects.bulk_create(
+            User(
+                username=f"contact-{c.tpid}",
+                email=f"it@{c.tpid.lower()}.example",
+                role=Role.CUSTOMER,
+                customer=c,
+            )
+            for c in customers
+        )
+    return Nomination.objects.bulk_create(
+        Nomination(
+            program=program,
+            customer=c,
+            offer=offer,
+            exclusive_group=offer.exclusive_group,
+            workloads=["M365_E3"],
+            deal_value=amount,
+            expected_close_date=issued_on,
+            agreement_type="new",
+            nominated_by=rep,
+            status="issued",
+            closed_on=issued_on,
+            purchase_amount=amount,
+        )
+        for c in customers
+    )
+
+
+def unsaved_voucher(nomination: Any, *, value: Decimal, cap: Decimal, **fields: Any) -> Any:
+    """The voucher of an issued nomination (see bulk_issued_nominations), not yet saved:
+    `fields` name the rest (scheme, dates, status, partner, issued_by, ...)."""
+    from vouchers.codes import generate_code
+    from vouchers.models import Voucher
+
+    return Voucher(
+        code=generate_code(),
+        program=nomination.program,
+        nomination=nomination,
+        customer=nomination.customer,
+        offer=nomination.offer,
+        exclusive_group=nomination.exclusive_group,
+        workloads=nomination.workloads,
+        value=value,
+        cap=cap,
+        suggested_value=value,
+        **fields,
+    )
+
+
 def bulk_vouchers(
     program: Any,
     count: int,
@@ -110,13 +174,8 @@ def bulk_vouchers(
     contacts: bool = True,
 ) -> list[Any]:
     """Many vouchers at once (bulk inserts), each with its nomination and customer."""
-    from nominations.models import Nomination
-    from vouchers.codes import generate_code
     from vouchers.models import Voucher
 
-    offer = program.offers.get(code="DEPLOY")
-    rep = user_for_role(Role.FIELD_REP)
-    pm = user_for_role(Role.PROGRAM_MANAGER)
     start = Customer.objects.count()
     customers = Customer.objects.bulk_create(
         Customer(
@@ -129,47 +188,22 @@ def bulk_vouchers(
         )
         for i in range(count)
     )
-    if contacts:
-        User.objects.bulk_create(
-            User(
-                username=f"contact-{c.tpid}",
-                email=f"it@{c.tpid.lower()}.example",
-                role=Role.CUSTOMER,
-                customer=c,
-            )
-            for c in customers
-        )
-    nominations = Nomination.objects.bulk_create(
-        Nomination(
-            program=program,
-            customer=c,
-            offer=offer,
-            exclusive_group=offer.exclusive_group,
-            workloads=["M365_E3"],
-            deal_value=Decimal("100000.00"),
-            expected_close_date=issued_on,
-            agreement_type="new",
-            nominated_by=rep,
-            status="issued",
-            closed_on=issued_on,
-            purchase_amount=Decimal("100000.00"),
-        )
-        for c in customers
+    nominations = bulk_issued_nominations(
+        program,
+        customers,
+        rep=user_for_role(Role.FIELD_REP),
+        issued_on=issued_on,
+        amount=Decimal("100000.00"),
+        contacts=contacts,
     )
+    pm = user_for_role(Role.PROGRAM_MANAGER)
     return Voucher.objects.bulk_create(
-        Voucher(
-            code=generate_code(),
-            program=program,
-            nomination=n,
-            customer=n.customer,
-            offer=offer,
-            exclusive_group=offer.exclusive_group,
-            workloads=["M365_E3"],
-            scheme="commercial",
+        unsaved_voucher(
+            n,
             value=Decimal("10000.00"),
             cap=Decimal("75000.00"),
+            scheme="commercial",
             cap_row="bulk",
-            suggested_value=Decimal("10000.00"),
             issued_on=issued_on,
             expires_on=expires_on,
             status=status,

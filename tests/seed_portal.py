@@ -51,17 +51,15 @@ def seed_world(
     from accounts.models import User
     from core.choices import Category, Role, Segment
     from customers.models import Customer
-    from nominations.models import Nomination
     from partners.models import Partner
     from payments.models import FxRate
     from programs.models import Program
     from programs.services import program_load
-    from vouchers.codes import generate_code
+    from tests.factories import bulk_issued_nominations, unsaved_voucher
     from vouchers.models import Voucher
 
     program_load(name="fy24")
     program = Program.objects.get(code="FY24-MWSDO")
-    offer = program.offers.get(code="DEPLOY")
     today = timezone.localdate()
     issued_on, expires_on = today - timedelta(days=30), today + timedelta(days=150)
     for currency, rate in CURRENCIES:
@@ -95,31 +93,8 @@ def seed_world(
         )
         for n in range(partners * per_partner)
     )
-    User.objects.bulk_create(
-        User(
-            username=f"load-contact-{c.tpid}",
-            email=f"it@{c.tpid.lower()}.example",
-            role=Role.CUSTOMER,
-            customer=c,
-        )
-        for c in customers
-    )
-    nominations = Nomination.objects.bulk_create(
-        Nomination(
-            program=program,
-            customer=c,
-            offer=offer,
-            exclusive_group=offer.exclusive_group,
-            workloads=["M365_E3"],
-            deal_value=Decimal("800000.00"),
-            expected_close_date=issued_on,
-            agreement_type="new",
-            nominated_by=rep,
-            status="issued",
-            closed_on=issued_on,
-            purchase_amount=Decimal("800000.00"),
-        )
-        for c in customers
+    nominations = bulk_issued_nominations(
+        program, customers, rep=rep, issued_on=issued_on, amount=Decimal("800000.00")
     )
     world: dict[str, Any] = {"pm": pm_token, "reviewers": reviewer_tokens, "partners": []}
     vouchers: list[Voucher] = []
@@ -143,20 +118,12 @@ def seed_world(
         for i in range(per_partner):
             scheme, value = voucher_terms(i)
             claimed = i < claimed_per_partner
-            nomination = nominations[p * per_partner + i]
-            voucher = Voucher(
-                code=generate_code(),
-                program=program,
-                nomination=nomination,
-                customer=nomination.customer,
-                offer=offer,
-                exclusive_group=offer.exclusive_group,
-                workloads=["M365_E3"],
-                scheme=scheme,
+            voucher = unsaved_voucher(
+                nominations[p * per_partner + i],
                 value=value,
                 cap=CAP,
+                scheme=scheme,
                 cap_row="load-test",
-                suggested_value=value,
                 issued_on=issued_on,
                 expires_on=expires_on,
                 status="claimed" if claimed else "issued",
