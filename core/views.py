@@ -25,14 +25,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _is_api(request: HttpRequest) -> bool:
+NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
+
+
+def is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A URL no route matches: the API's JSON error body under /api/, the page elsewhere."""
-    if _is_api(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    if is_api(request):
+        return JsonResponse(NOT_FOUND, status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -47,14 +50,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     retry instead of reporting a bug. The 503 page renders without the database."""
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         return _unavailable(request)
-    if _is_api(request):
+    if is_api(request):
         body = {"detail": "The server could not complete the request.", "code": "server_error"}
         return JsonResponse(body, status=500)
     return defaults.server_error(request)
 
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
+    if is_api(request):
         body = {
             "detail": "The database is briefly unavailable; nothing was saved. Try again.",
             "code": "service_unavailable",
