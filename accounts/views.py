@@ -1,6 +1,7 @@
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -27,7 +28,11 @@ class TokenView(ObtainAuthToken):
         """A locked-out account (django-axes) answers 429, not "unable to log in"."""
         username = request.data.get("username") if hasattr(request.data, "get") else None
         if AxesProxyHandler.is_locked(request._request, {"username": username}):
-            raise RateLimited("Too many failed attempts; signing in is paused for a while.")
+            pause = int(settings.AXES_COOLOFF_TIME.total_seconds())
+            raise RateLimited(
+                f"Too many failed attempts; signing in is paused for {pause // 60} minutes.",
+                retry_after=pause,
+            )
         return super().post(request, *args, **kwargs)
 
 

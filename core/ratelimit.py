@@ -8,6 +8,7 @@ the database, still guards passwords."""
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -23,8 +24,14 @@ logger = logging.getLogger(__name__)
 
 
 class RateLimited(ApplicationError):
+    """429; `retry_after` (seconds until the window turns) goes out as Retry-After."""
+
     status_code = 429
     default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def client_address(request: HttpRequest) -> str:
@@ -44,7 +51,8 @@ def rate_limit(*, scope: str, request: HttpRequest) -> None:
     """Counts one attempt for the user and for the address; refuses past the limit
     (`RATE_LIMITS[scope]` = (attempts, seconds))."""
     limit, window = settings.RATE_LIMITS[scope]
-    bucket = int(time.time() // window)
+    now = time.time()
+    bucket = int(now // window)
     keys = [f"rl:{scope}:ip:{client_address(request)}:{bucket}"]
     if request.user.is_authenticated:
         keys.append(f"rl:{scope}:user:{request.user.pk}:{bucket}")
@@ -55,7 +63,10 @@ def rate_limit(*, scope: str, request: HttpRequest) -> None:
             logger.warning("Rate limit %s not applied, cache unavailable: %s", scope, exc)
             return
         if count > limit:
-            raise RateLimited(f"Too many attempts; wait {window} seconds and try again.")
+            wait = max(1, math.ceil((bucket + 1) * window - now))
+            raise RateLimited(
+                f"Too many attempts; wait {wait} seconds and try again.", retry_after=wait
+            )
 
 
 class FailOpenScopedRateThrottle(ScopedRateThrottle):

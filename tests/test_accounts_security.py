@@ -44,6 +44,8 @@ def test_token_endpoint_is_locked_too() -> None:
         "/api/v1/auth/token/", {"username": "victim", "password": "pass-word-123"}, format="json"
     )
     assert response.status_code == 429 and "token" not in response.json()
+    assert response["Retry-After"] == "900"  # AXES_COOLOFF_TIME: 15 minutes
+    assert "paused for 15 minutes" in response.json()["detail"]
 
 
 def test_login_starts_a_fresh_session() -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -167,8 +167,14 @@ def test_claim_attempts_are_rate_limited(world: Any, settings: Any) -> None:
     settings.RATE_LIMITS = {"claim": (3, 60)}
     partner = client_for(world["partner"])
     codes = ["2345-6789-ABCD-EFG" + c for c in "HJKLMNPQ"]
-    statuses = [partner.post(f"/api/v1/vouchers/{c}/claim/").status_code for c in codes[:4]]
-    assert statuses[:3] != [429, 429, 429] and statuses[3] == 429
+    with time_machine.travel(datetime(2024, 3, 1, 9, 0, 45, tzinfo=UTC), tick=False):
+        responses = [partner.post(f"/api/v1/vouchers/{c}/claim/") for c in codes[:4]]
+    statuses = [r.status_code for r in responses]
+    assert 429 not in statuses[:3] and statuses[3] == 429
+    # The window is the clock's minute: 15 s of it are left at 09:00:45.
+    assert responses[3]["Retry-After"] == "15"
+    assert responses[3].json()["code"] == "rate_limited"
+    assert "wait 15 seconds" in responses[3].json()["detail"]
 
 
 @pytest.mark.parametrize(
