@@ -55,14 +55,22 @@ def mail_render(
     )
 
 
+# Mails per worker task: a reminder run of 100,000 publishes 200 tasks, each a few seconds
+# of a worker's time; a killed worker's task is redelivered (acks_late) and sends only
+# what is still pending (`mail_dispatch` locks the row).
+DISPATCH_CHUNK = 500
+
+
 def mail_dispatch_on_commit(mail_ids: list[int]) -> None:
     """Hands the rows to the workers once the surrounding transaction commits, in chunks.
     With the broker down the rows stay pending for the sweep (`dispatch_pending_mail`)."""
     from notifications.tasks import dispatch_mail_batch
 
     ids = list(mail_ids)
-    for start in range(0, len(ids), 200):
-        enqueue_on_commit(dispatch_mail_batch, ids[start : start + 200])
+    for start in range(0, len(ids), DISPATCH_CHUNK):
+        chunk = ids[start : start + DISPATCH_CHUNK]
+        summary = f"[{len(chunk)} mail ids {chunk[0]}…{chunk[-1]}]" if len(chunk) > 3 else None
+        enqueue_on_commit(dispatch_mail_batch, chunk, argsrepr=summary)
 
 
 def mail_enqueue(

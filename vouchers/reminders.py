@@ -257,6 +257,17 @@ def _refresh_statistics() -> None:
             cursor.execute("ANALYZE vouchers_remindermarker")
 
 
+def _locked_ids(qs: QuerySet[Voucher]) -> list[int]:
+    """The next batch's primary keys, locked (SKIP LOCKED: another worker's are its own).
+    Read with the cursor, not the queryset: turning 50,000 rows into Python through the
+    ORM's iterator cost more than the query (issue 9)."""
+    locked = qs.select_for_update(skip_locked=True, of=("self",)).values_list("pk")[:BATCH]
+    sql, params = locked.query.get_compiler(using=locked.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def _batch(
     kind: str, qs: QuerySet[Voucher], window: Window, today: date, build: Builder
 ) -> tuple[int, int]:
@@ -264,11 +275,7 @@ def _batch(
     with transaction.atomic():
         if connection.vendor == "postgresql":
             reminder_sql.roomy()
-        ids = list(
-            qs.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[
-                :BATCH
-            ]
-        )
+        ids = _locked_ids(qs)
         if not ids:
             return 0, 0
         if connection.vendor == "postgresql":
