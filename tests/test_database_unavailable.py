@@ -80,3 +80,16 @@ def test_other_errors_stay_500(pm_client: Client, as_role: Any) -> None:
     with mock.patch("vouchers.views.vouchers_visible_to", side_effect=RuntimeError("a bug")):
         response = client.get("/api/v1/vouchers/")
     assert response.status_code == 500 and response.json()["code"] == "server_error"
+
+
+def test_503_page_needs_no_static_files_manifest(pm_client: Client, settings: Any) -> None:
+    """Found by hand: with manifest storage and no collectstatic, `{% static %}` raised inside
+    the handler and the 503 became a 500. The page is self-contained."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    with mock.patch("vouchers.pages.vouchers_visible_to", side_effect=LOST):
+        response = pm_client.get("/vouchers/")
+    assert response.status_code == 503
+    assert "/static/" not in response.content.decode()
