@@ -281,7 +281,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "warm-dashboard": {
         "task": "reports.tasks.warm_dashboard",
-        "schedule": float(max(DASHBOARD_CACHE_SECONDS // 2, 60)),
+        "schedule": timedelta(seconds=max(DASHBOARD_CACHE_SECONDS // 2, 60)),
     },
     "export-payment-batch": {
         "task": "payments.tasks.export_payment_batch",
