@@ -26,12 +26,15 @@ run: install
 	@echo "Portal: http://127.0.0.1:$${PORTAL_PORT:-8000}/  API docs: http://127.0.0.1:$${PORTAL_PORT:-8000}/api/v1/docs/"
 	$(VENV)/bin/honcho --procfile Procfile.dev start
 
-## make test: the whole suite, browser tests included.
+## make test: the whole suite, browser tests included, one pytest worker per core
+## (pytest-xdist; modules that build one shared world stay on one worker: --dist loadgroup).
+PYTEST_WORKERS ?= auto
 test: install browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
+## make test-fast: the fast lanes, without the browser, load and fault tests.
 test-fast: install
-	$(VENV)/bin/pytest -m "not browser" -x -q
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser and not slow" -q
 
 ## Debian's Chromium for the Playwright tests (Playwright's own download does not work here).
 browser:
@@ -55,6 +58,7 @@ pdf-libs:
 	  else echo "libharfbuzz-subset0 is missing: PDFs render several times slower (fontTools)"; fi; }
 
 lint: install
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.views import TokenView, UserViewSet
+from accounts.apis import TokenView, UserViewSet
 
 router = SimpleRouter()
 router.register("users", UserViewSet, basename="user")

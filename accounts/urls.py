@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts.views import LoginView
+from accounts.pages import LoginView
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bench.views import ConstantView
+from bench.apis import ConstantView
 from config.urls import urlpatterns as portal
 
 urlpatterns = [*portal, path("bench/constant/", ConstantView.as_view(), name="bench-constant")]

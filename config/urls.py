@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core import views as core_views
+from core import handlers
+from portal import pages as portal_pages
 
 api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -18,8 +19,8 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("", portal_pages.home, name="home"),
+    path("healthz", handlers.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("programs.urls")),
@@ -33,5 +34,5 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
 ]
 
-handler404 = "core.views.not_found"
-handler500 = "core.views.server_error"
+handler404 = "core.handlers.not_found"
+handler500 = "core.handlers.server_error"

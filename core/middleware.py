@@ -1,6 +1,6 @@
 """Under /api/ a client always gets the API's JSON error body, even where Django answers
 with a page of its own: the DEBUG 404 page of `make run` (production uses
-core.views.not_found, which DEBUG bypasses)."""
+core.handlers.not_found, which DEBUG bypasses)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from core.views import NOT_FOUND, is_api
+from core.handlers import NOT_FOUND, is_api
 
 
 class ApiNotFoundMiddleware:

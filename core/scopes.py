@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
+
 from core.choices import Role
 
 if TYPE_CHECKING:
@@ -116,9 +118,7 @@ def has_scope(user: User, scope: str) -> bool:
 def acting_user(request: object) -> User:
     """The signed-in user of a page or API request. Views reach services only behind
     login_required or a scope permission, so the user is authenticated."""
-    from accounts.models import User as UserModel
-
     user = getattr(request, "user", None)
-    if not isinstance(user, UserModel) or not user.is_authenticated:
+    if not isinstance(user, get_user_model()) or not user.is_authenticated:
         raise PermissionError("An authenticated user is required.")
     return user

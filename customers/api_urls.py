@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from customers.views import CustomerViewSet
+from customers.apis import CustomerViewSet
 
 router = SimpleRouter()
 router.register("customers", CustomerViewSet, basename="customer")

@@ -4,12 +4,13 @@ from celery import shared_task
 from django.utils import timezone
 
 from imports.models import ImportJob
-from imports.services import import_commit
 
 
 @shared_task(acks_late=True)
 def commit_import(job_id: int) -> int:
     """Creates an import's nominations; a redelivered task resumes or does nothing."""
+    from imports.services.commit import import_commit
+
     return import_commit(job_id=job_id).created_count
 
 

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from imports import views
+from imports import pages
 
 urlpatterns = [
-    path("imports/", views.import_list, name="import-list"),
-    path("imports/<int:pk>/", views.import_detail, name="import-detail"),
-    path("imports/<int:pk>/commit/", views.import_commit_page, name="import-commit"),
-    path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
-    path("imports/<int:pk>/errors.csv", views.import_errors_csv, name="import-errors"),
+    path("imports/", pages.import_list, name="import-list"),
+    path("imports/<int:pk>/", pages.import_detail, name="import-detail"),
+    path("imports/<int:pk>/commit/", pages.import_commit_page, name="import-commit"),
+    path("imports/<int:pk>/progress/", pages.import_progress, name="import-progress"),
+    path("imports/<int:pk>/errors.csv", pages.import_errors_csv, name="import-errors"),
 ]

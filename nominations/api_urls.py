@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from nominations.views import NominationViewSet
+from nominations.apis import NominationViewSet
 
 router = SimpleRouter()
 router.register("nominations", NominationViewSet, basename="nomination")

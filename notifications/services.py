@@ -1,4 +1,5 @@
-"""Writing mail to the outbox and handing it to the mail backend (R-NOT-*)."""
+"""Writing mail to the outbox and handing it to the workers (R-NOT-*). The workers send
+it with `notifications.delivery.mail_dispatch` (re-exported here for callers)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,23 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from core.tasks import enqueue_on_commit
+from notifications.delivery import mail_dispatch
 from notifications.models import MailAttachment, OutboundMail
+from notifications.tasks import dispatch_mail, dispatch_mail_batch
+
+__all__ = [
+    "DISPATCH_CHUNK",
+    "clean_addresses",
+    "mail_dispatch",
+    "mail_dispatch_on_commit",
+    "mail_enqueue",
+    "mail_render",
+    "mail_resend",
+]
 
 _WS = re.compile(r"\s+")
 
@@ -64,8 +75,6 @@ DISPATCH_CHUNK = 500
 def mail_dispatch_on_commit(mail_ids: list[int]) -> None:
     """Hands the rows to the workers once the surrounding transaction commits, in chunks.
     With the broker down the rows stay pending for the sweep (`dispatch_pending_mail`)."""
-    from notifications.tasks import dispatch_mail_batch
-
     ids = list(mail_ids)
     for start in range(0, len(ids), DISPATCH_CHUNK):
         chunk = ids[start : start + DISPATCH_CHUNK]
@@ -112,55 +121,8 @@ def mail_enqueue(
         if dedupe_key and OutboundMail.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
-    from notifications.tasks import dispatch_mail
-
     enqueue_on_commit(dispatch_mail, mail.pk)
     return mail
-
-
-def mail_dispatch(*, mail_id: int) -> bool:
-    """Sends one pending mail under a row lock; a mail already sent is never sent again.
-
-    Returns True when this call sent it. Errors propagate so the task retries.
-    """
-    with transaction.atomic():
-        mail = (
-            OutboundMail.objects.select_for_update(skip_locked=True)
-            .filter(
-                pk=mail_id, status__in=[OutboundMail.Status.PENDING, OutboundMail.Status.FAILED]
-            )
-            .first()
-        )
-        if mail is None:
-            return False
-        message = EmailMultiAlternatives(
-            subject=mail.subject,
-            body=mail.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=mail.to,
-            cc=mail.cc,
-        )
-        if mail.body_html:
-            message.attach_alternative(mail.body_html, "text/html")
-        for attachment in mail.attachments.all():
-            message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
-        mail.attempts += 1
-        error: Exception | None = None
-        try:
-            message.send(fail_silently=False)
-        except Exception as exc:  # the row records it; the task retries with backoff
-            error = exc
-        if error is None:
-            mail.status = OutboundMail.Status.SENT
-            mail.sent_at = timezone.now()
-            mail.last_error = ""
-        else:
-            mail.status = OutboundMail.Status.FAILED
-            mail.last_error = f"{type(error).__name__}: {error}"[:2000]
-        mail.save(update_fields=["status", "attempts", "sent_at", "last_error"])
-    if error is not None:
-        raise error
-    return True
 
 
 def mail_resend(*, mail_id: int, user: Any) -> OutboundMail:
@@ -184,7 +146,5 @@ def mail_resend(*, mail_id: int, user: Any) -> OutboundMail:
             )
             for a in original.attachments.all()
         )
-    from notifications.tasks import dispatch_mail
-
     enqueue_on_commit(dispatch_mail, copy.pk)
     return copy

@@ -3,8 +3,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from notifications.delivery import mail_dispatch
 from notifications.models import OutboundMail
-from notifications.services import mail_dispatch
 
 MAX_ATTEMPTS = 8
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifications.views import mail_detail, mail_list, mail_resend_view
+from notifications.pages import mail_detail, mail_list, mail_resend_view
 
 urlpatterns = [
     path("mail/", mail_list, name="mail-list"),

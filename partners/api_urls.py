@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from partners.views import PartnerViewSet
+from partners.apis import PartnerViewSet
 
 router = SimpleRouter()
 router.register("partners", PartnerViewSet, basename="partner")

@@ -1,9 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 
-from accounts.models import User
 from core.choices import Role
 from core.scopes import effective_role
 from partners.models import Partner
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def partners_visible_to(user: User) -> QuerySet[Partner]:

@@ -1,7 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from payments.views import (
+from payments.apis import (
     BatchViewSet,
     DisputeViewSet,
     FxRateViewSet,

@@ -5,7 +5,6 @@ from rest_framework import serializers
 from core.serializers import ModelSerializer, StrictBooleanField, StrictCharField
 from core.validators import CurrencyField
 from payments.models import Dispute, FxRate, Payment, PaymentBatch
-from redemptions.models import PaymentRequest
 
 
 class FxRateSerializer(ModelSerializer):
@@ -79,7 +78,6 @@ class DisputeSerializer(ModelSerializer):
             "adjustment_usd",
             "resolved_at",
         ]
-        extra_kwargs = {"request": {"queryset": PaymentRequest.objects.all()}}
 
 
 class DisputeResolveSerializer(serializers.Serializer):

@@ -8,9 +8,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,9 +21,13 @@ from core.events import event_record
 from partners.models import Partner
 from payments.models import Dispute, Payment, PaymentBatch
 from payments.selectors import fx_rate_on
-from redemptions.models import PaymentRequest
+
+if TYPE_CHECKING:
+    from redemptions.models import PaymentRequest
 
 CENT = Decimal("0.01")
+# How a statement names the payout of each kind of payment request (R-PAY-3).
+PAYOUT_LINES = {"initial": "Initial payment (SOW)", "final": "Final payment (POE)"}
 BATCH_COLUMNS = [
     "payment_id",
     "payment_profile",
@@ -164,11 +170,7 @@ def statement_for(*, partner: Partner, period: str) -> Statement:
     lines = []
     for p in payments:
         if p.kind == Payment.Kind.PAYOUT and p.request is not None:
-            what = (
-                "Initial payment (SOW)"
-                if p.request.kind == PaymentRequest.Kind.INITIAL
-                else "Final payment (POE)"
-            )
+            what = PAYOUT_LINES[p.request.kind]
         else:
             what = "Dispute adjustment"
         lines.append(
@@ -251,19 +253,21 @@ def dispute_open(*, user: User, request_id: int, text: str) -> Dispute:
         raise ApplicationError(
             "Explain what you dispute.", rule="R-PAY-5", fields={"text": ["Required."]}
         )
-    from django.http import Http404
-
-    from redemptions.selectors import requests_visible_to
-
-    # Looked up within the caller's scope first: another tenant's request is a 404,
-    # exactly like a missing one, before any state is revealed.
-    request = requests_visible_to(user).filter(pk=request_id).first()
+    # Looked up among the caller's own requests first: another tenant's request is a 404,
+    # exactly like a missing one, before any state is revealed. Only partners hold the
+    # `disputes:open` scope; payments reads the request through the dispute's relation and
+    # leaves the request's own rules to redemptions.
+    requests = cast("type[PaymentRequest]", Dispute._meta.get_field("request").related_model)
+    request = (
+        requests._default_manager.select_related("voucher__partner")
+        .filter(pk=request_id, voucher__partner_id=user.partner_id)
+        .first()
+        if user.partner_id
+        else None
+    )
     if request is None:
         raise Http404("No such request.")
-    if request.voucher.partner_id != user.partner_id or request.status not in (
-        PaymentRequest.Status.APPROVED,
-        PaymentRequest.Status.REJECTED,
-    ):
+    if not request.is_decided:
         raise StateConflict(
             "Only a decided request of yours can be disputed.", rule="R-PAY-5", code="not_decided"
         )

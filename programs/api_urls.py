@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from programs.views import ProgramViewSet
+from programs.apis import ProgramViewSet
 
 router = SimpleRouter()
 router.register("programs", ProgramViewSet, basename="program")

@@ -1,5 +1,5 @@
 from django.urls import path
 
-from programs.views import program_detail
+from programs.pages import program_detail
 
 urlpatterns = [path("programs/<str:code>/", program_detail, name="program-detail")]

@@ -109,6 +109,11 @@ class PaymentRequest(TimeStampedModel):
         return f"{self.get_kind_display()} #{self.pk} for {self.voucher_id}"
 
     @property
+    def is_decided(self) -> bool:
+        """Approved or rejected: what a partner may dispute (R-PAY-5)."""
+        return self.status in (self.Status.APPROVED, self.Status.REJECTED)
+
+    @property
     def template_kind(self) -> str:
         return "sow" if self.kind == self.Kind.INITIAL else "poe"
 

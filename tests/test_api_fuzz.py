@@ -35,6 +35,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.models import User
 
+# Its module fixture builds one world: the whole module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group("api_fuzz")
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 ROLES = {"program_manager": "pm", "partner": "partner"}
 SEMANTIC_CODES = {
@@ -67,7 +70,7 @@ def demo_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     back at the end; each example's writes are undone by the test's own savepoint."""
     from django.core.management import call_command
 
-    from core.demo import demo_scenario, demo_seed
+    from portal.demo import demo_scenario, demo_seed
 
     # Requests run in-process inside the test transaction. Django closes a connection
     # left outside autocommit at the end of every request; its test client switches that

@@ -50,6 +50,9 @@ from tests.authz_expected import (
 )
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
 
+# Its module fixture builds one world: the whole module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group("authz_matrix")
+
 DAY = date(2024, 3, 1)  # FY24 program window; the world and every request live on this day
 MISSING_PK = 999999
 OBJECT_ARGS = ("pk", "code", "tpid", "partner_id")  # URL arguments that name an object
@@ -273,8 +276,7 @@ def build_world() -> dict[str, Any]:
     from payments.services import batch_export, dispute_open
     from programs.models import Program
     from programs.services import program_load
-    from redemptions.review import request_approve
-    from redemptions.services import request_submit
+    from redemptions.services import request_approve, request_submit
     from vouchers.codes import generate_code
     from vouchers.extensions import extension_request
     from vouchers.models import Voucher

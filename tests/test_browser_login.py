@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from core.choices import Role
-from core.demo import DEMO_PASSWORD, demo_seed
+from portal.demo import DEMO_PASSWORD, demo_seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

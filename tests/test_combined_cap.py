@@ -16,8 +16,7 @@ from core.choices import Role, Segment
 from nominations.services import nomination_approve, nomination_close_deal, nomination_create
 from payments.models import Payment
 from payments.services import statement_for
-from redemptions.review import request_approve
-from redemptions.services import request_submit
+from redemptions.services import request_approve, request_submit
 from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, user_for_role
 from vouchers.services import voucher_claim

@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+# Its module fixture builds one world: the whole module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group("compose")
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DJANGO_SERVICES = ("migrate", "web", "worker", "beat")

@@ -17,8 +17,7 @@ from django.test import Client
 from core.choices import Role, Segment
 from nominations.services import nomination_approve
 from payments.models import FxRate
-from redemptions.review import request_approve, request_reject
-from redemptions.services import request_submit
+from redemptions.services import request_approve, request_reject, request_submit
 from redemptions.template_pdfs import render_template_pdf
 from reports.selectors import Filters, dashboard
 from tests.factories import (

@@ -31,7 +31,7 @@ def pm_client() -> Client:
 def test_api_answers_503_with_retry_after(as_role: Any, error: Exception) -> None:
     client = as_role(Role.PROGRAM_MANAGER)
     client.raise_request_exception = False
-    with mock.patch("vouchers.views.vouchers_visible_to", side_effect=error):
+    with mock.patch("vouchers.apis.vouchers_visible_to", side_effect=error):
         response = client.get("/api/v1/vouchers/")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
@@ -77,7 +77,7 @@ def test_other_errors_stay_500(pm_client: Client, as_role: Any) -> None:
         assert pm_client.get("/vouchers/").status_code == 500
     client = as_role(Role.PROGRAM_MANAGER)
     client.raise_request_exception = False
-    with mock.patch("vouchers.views.vouchers_visible_to", side_effect=RuntimeError("a bug")):
+    with mock.patch("vouchers.apis.vouchers_visible_to", side_effect=RuntimeError("a bug")):
         response = client.get("/api/v1/vouchers/")
     assert response.status_code == 500 and response.json()["code"] == "server_error"
 

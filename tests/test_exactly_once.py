@@ -17,8 +17,7 @@ from core.choices import Role
 from core.errors import StateConflict
 from payments.models import Payment
 from redemptions.models import PaymentRequest
-from redemptions.review import request_approve
-from redemptions.services import request_submit
+from redemptions.services import request_approve, request_submit
 from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
 from vouchers.models import Voucher

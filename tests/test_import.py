@@ -376,7 +376,7 @@ def test_a_rep_cannot_import_for_someone_else(world: Any) -> None:
 
 
 def test_sample_file_with_the_demo_customers(world: Any) -> None:
-    from core.demo import CUSTOMERS
+    from portal.demo import CUSTOMERS
 
     for spec in CUSTOMERS:
         Customer.objects.create(**spec)

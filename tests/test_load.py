@@ -41,7 +41,12 @@ from tests.traffic import (
 )
 from vouchers.models import Voucher
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
 LOAD_SECONDS = int(os.environ.get("LOAD_SECONDS", "120"))
 GUNICORN_WORKERS = int(os.environ.get("LOAD_GUNICORN_WORKERS", "3"))
 RESULTS = Path(os.environ.get("LOAD_RESULTS", str(ROOT / "test-results" / "load.json")))

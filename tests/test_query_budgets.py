@@ -16,8 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.choices import Role
 from payments.models import FxRate
-from redemptions.review import request_approve
-from redemptions.services import request_submit
+from redemptions.services import request_approve, request_submit
 from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, nominate, user_for_role
 from vouchers.services import voucher_claim

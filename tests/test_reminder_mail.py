@@ -17,7 +17,7 @@ from notifications.models import OutboundMail
 from tests.factories import PartnerFactory, bulk_vouchers
 from vouchers import reminders
 from vouchers.models import ReminderMarker, Voucher
-from vouchers.reminder_mail import (
+from vouchers.reminders.mail import (
     EXPIRY_FIELDS,
     POE_FIELDS,
     Stamp,

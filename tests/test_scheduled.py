@@ -16,8 +16,8 @@ from core.models import Event
 from notifications.models import OutboundMail
 from payments.models import FxRate, PaymentBatch
 from payments.tasks import export_payment_batch, send_monthly_statements
-from redemptions.overdue import flag_overdue_reviews
-from redemptions.review import request_approve
+from redemptions import reminders as poe_reminders
+from redemptions.services import flag_overdue_reviews, request_approve
 from tests.factories import (
     CustomerFactory,
     PartnerFactory,
@@ -117,8 +117,8 @@ def test_poe_reminder_after_sow_approval(fy24: Any) -> None:
         )
         request_approve(request_id=req.pk, user=user_for_role(Role.REVIEWER))
     with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
-        assert reminders.send_poe_reminders() == 1
-        assert reminders.send_poe_reminders() == 0
+        assert poe_reminders.send_poe_reminders() == 1
+        assert poe_reminders.send_poe_reminders() == 0
     poe = OutboundMail.objects.get(kind="poe_reminder")
     assert poe.to == ["ops@partner.example"] and "POE" in poe.subject
 

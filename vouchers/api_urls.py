@@ -1,7 +1,7 @@
-from django.urls import path, re_path
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from vouchers.views import ExtensionViewSet, VoucherViewSet
+from vouchers.apis import ExtensionViewSet, VoucherViewSet
 
 router = SimpleRouter()
 router.register("vouchers", VoucherViewSet, basename="voucher")
@@ -12,11 +12,6 @@ urlpatterns = [
         "vouchers/<str:code>/voucher.pdf",
         VoucherViewSet.as_view({"get": "pdf"}),
         name="voucher-pdf",
-    ),
-    re_path(
-        r"^vouchers/(?P<code>[^/]+)/templates/(?P<kind>sow|poe)\.pdf$",
-        VoucherViewSet.as_view({"get": "template"}),
-        name="voucher-template",
     ),
     *router.urls,
 ]

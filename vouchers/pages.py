@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -15,9 +17,7 @@ from core.paging import CappedPaginator
 from core.ratelimit import rate_limit
 from core.scopes import acting_user, has_scope
 from partners.models import Partner
-from redemptions.forms import RequestForm
-from redemptions.models import PaymentRequest
-from redemptions.selectors import next_step
+from redemptions.panels import partner_next_steps, redemption_context
 from vouchers.extensions import extension_decide, extension_request
 from vouchers.forms import ClaimForm, DeclineForm, ForwardForm
 from vouchers.models import Extension, Voucher
@@ -25,8 +25,11 @@ from vouchers.pdf import voucher_workload_names
 from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
 from vouchers.services import same_company, voucher_claim, voucher_decline, voucher_forward
 
+if TYPE_CHECKING:
+    from redemptions.forms import RequestForm
 
-def _page_voucher(request: HttpRequest, code: str) -> Voucher:
+
+def page_voucher(request: HttpRequest, code: str) -> Voucher:
     """Pages treat a mistyped code like a missing voucher: 404."""
     try:
         return voucher_for(acting_user(request), code)
@@ -46,10 +49,7 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
         qs = qs.prefetch_related("payment_requests")
     number = request.GET.get("page")
     page = CappedPaginator(qs.order_by("expires_on", "id"), 50, page=number).get_page(number)
-    rows = [
-        (v, next_step(v)[1] if is_partner and v.status == Voucher.Status.CLAIMED else "")
-        for v in page
-    ]
+    rows = partner_next_steps(page) if is_partner else [(v, "") for v in page]
     return render(
         request,
         "vouchers/list.html",
@@ -64,7 +64,7 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _voucher_page(
+def voucher_page(
     request: HttpRequest,
     voucher: Voucher,
     *,
@@ -72,22 +72,10 @@ def _voucher_page(
     request_form: RequestForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The voucher's page for every role; its redemption part comes from redemptions."""
     user = acting_user(request)
     today = timezone.localdate()
     can_forward = has_scope(user, "vouchers:forward") and voucher.status == Voucher.Status.ISSUED
-    requests = (
-        list(voucher.payment_requests.order_by("submitted_at"))
-        if has_scope(user, "requests:read")
-        else []
-    )
-    step, step_text = next_step(voucher)
-    redeeming = (
-        has_scope(user, "requests:submit")
-        and voucher.status == Voucher.Status.CLAIMED
-        and voucher.partner_id == user.partner_id
-    )
-    can_submit = redeeming and step in ("initial", "final") and today <= voucher.expires_on
-    kind = PaymentRequest.Kind.FINAL if step == "final" else PaymentRequest.Kind.INITIAL
     return render(
         request,
         "vouchers/detail.html",
@@ -102,16 +90,11 @@ def _voucher_page(
             "can_pdf": has_scope(user, "vouchers:pdf"),
             "is_partner_view": has_scope(user, "vouchers:claim"),
             "decline_form": DeclineForm(),
-            "requests": requests,
             "can_extend": has_scope(user, "extensions:request")
             and voucher.status == Voucher.Status.CLAIMED
             and today <= voucher.expires_on,
             "extensions": list(voucher.extensions.all()),
-            "redeeming": redeeming,
-            "next_step": step_text,
-            "can_submit": can_submit,
-            "request_form": request_form or RequestForm(initial={"kind": kind}),
-            "request_kind": request_form.data.get("kind", kind) if request_form else kind,
+            **redemption_context(user=user, voucher=voucher, request_form=request_form),
         },
         status=status,
     )
@@ -120,14 +103,14 @@ def _voucher_page(
 @login_required
 def voucher_detail(request: HttpRequest, code: str) -> HttpResponse:
     require_scope(request, "vouchers:read")
-    return _voucher_page(request, _page_voucher(request, code))
+    return voucher_page(request, page_voucher(request, code))
 
 
 @login_required
 @require_POST
 def voucher_forward_page(request: HttpRequest, code: str) -> HttpResponse:
     require_scope(request, "vouchers:forward")
-    voucher = _page_voucher(request, code)
+    voucher = page_voucher(request, code)
     form = ForwardForm(request.POST)
     if form.is_valid():
         try:
@@ -148,7 +131,7 @@ def voucher_forward_page(request: HttpRequest, code: str) -> HttpResponse:
     else:
         form.errors.pop("partner", None)
         form.add_error(None, "Choose a partner from the directory.")
-    return _voucher_page(request, voucher, forward_form=form, status=400)
+    return voucher_page(request, voucher, forward_form=form, status=400)
 
 
 @login_required
@@ -200,7 +183,7 @@ def voucher_claim_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def voucher_decline_page(request: HttpRequest, code: str) -> HttpResponse:
     require_scope(request, "vouchers:claim")
-    voucher = _page_voucher(request, code)
+    voucher = page_voucher(request, code)
     form = DeclineForm(request.POST)
     form.is_valid()
     try:
@@ -220,7 +203,7 @@ def voucher_decline_page(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def extension_request_page(request: HttpRequest, code: str) -> HttpResponse:
     require_scope(request, "extensions:request")
-    voucher = _page_voucher(request, code)
+    voucher = page_voucher(request, code)
     try:
         extension_request(
             voucher_id=voucher.pk, user=acting_user(request), reason=request.POST.get("reason", "")

@@ -87,12 +87,6 @@ def send_expiry_reminders() -> int:
 
 
 @shared_task(acks_late=True)
-def send_poe_reminders() -> int:
-    """Daily: partners whose POE is due before the voucher expires."""
-    return reminders.send_poe_reminders()
-
-
-@shared_task(acks_late=True)
 def expire_vouchers() -> int:
     """Daily: vouchers past their expiry date expire (R-VOU-2)."""
     return reminders.expire_vouchers()

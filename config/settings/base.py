@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "imports",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -272,7 +273,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=6, minute=0),
     },
     "send-poe-reminders": {
-        "task": "vouchers.tasks.send_poe_reminders",
+        "task": "redemptions.tasks.send_poe_reminders",
         "schedule": crontab(hour=6, minute=10),
     },
     "flag-overdue-reviews": {
@@ -296,7 +297,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call answers 401 with `WWW-Authenticate: Token`.
-        "core.authentication.PortalTokenAuthentication",
+        "accounts.authentication.PortalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,7 +6,7 @@ scaling ratios compare with, as a second alias."""
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, INSTALLED_APPS, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="bench-only-secret-key-not-for-production")
@@ -37,3 +37,6 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The benchmark app (its `seed_bench` command) exists only where benchmarks run.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]

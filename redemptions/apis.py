@@ -3,42 +3,40 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
-from django_filters import rest_framework as filters
+from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ScopedViewSet
+from core.errors import StateConflict
 from core.scopes import acting_user
+from redemptions.filters import RequestFilter, ReviewQueueFilter
 from redemptions.models import PaymentRequest
-from redemptions.review import (
-    request_approve,
-    request_ask,
-    request_reject,
-    request_release,
-    request_take,
-)
 from redemptions.selectors import requests_visible_to, review_queue
 from redemptions.serializers import (
     PaymentRequestSerializer,
     QuestionSerializer,
     RejectReasonSerializer,
     RequestAmendSerializer,
+    RequestSubmitSerializer,
 )
-from redemptions.services import request_amend
-
-
-class RequestFilter(filters.FilterSet):
-    voucher = filters.CharFilter(field_name="voucher__code")
-
-    class Meta:
-        model = PaymentRequest
-        fields = ["status", "kind", "voucher"]
+from redemptions.services import (
+    request_amend,
+    request_approve,
+    request_ask,
+    request_reject,
+    request_release,
+    request_submit,
+    request_take,
+)
+from redemptions.template_pdfs import render_template_pdf
+from vouchers.models import Voucher
+from vouchers.selectors import voucher_for, vouchers_visible_to
 
 
 class PaymentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -143,17 +141,6 @@ class PaymentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         return Response(self.get_serializer(obj).data)
 
 
-class ReviewQueueFilter(filters.FilterSet):
-    offer = filters.CharFilter(field_name="voucher__offer__code")
-    segment = filters.CharFilter(field_name="voucher__customer__segment")
-    country = filters.CharFilter(field_name="voucher__customer__country")
-    partner = filters.CharFilter(field_name="voucher__partner__partner_id")
-
-    class Meta:
-        model = PaymentRequest
-        fields = ["kind", "status", "offer", "segment", "country", "partner"]
-
-
 class ReviewQueueViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Reviewer: open requests, the oldest `due_by` first."""
 
@@ -163,3 +150,62 @@ class ReviewQueueViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     def selector(self, user: Any) -> QuerySet[PaymentRequest]:
         return review_queue(user)
+
+
+class VoucherRedemptionViewSet(ScopedViewSet):
+    """A claimed voucher's redemption: its SOW/POE templates and its payment requests, under
+    the voucher's URL (`/vouchers/{code}/...`). Another organisation's voucher answers 404
+    like a missing one."""
+
+    lookup_field = "code"
+    lookup_value_regex = r"[^/]+"
+    scope_map = {"GET": "vouchers:read"}
+    action_scopes = {"submit_request": "requests:submit", "template": "vouchers:templates"}
+
+    def selector(self, user: Any) -> QuerySet[Voucher]:
+        return vouchers_visible_to(user)
+
+    def get_object(self) -> Voucher:
+        return voucher_for(acting_user(self.request), self.kwargs["code"])
+
+    @extend_schema(
+        request={"multipart/form-data": RequestSubmitSerializer},
+        responses={201: PaymentRequestSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="requests",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def submit_request(self, request: Request, code: str) -> Response:
+        """Partner: `initial` with the signed SOW and its value, `final` with the signed POE
+        (R-RED-1, R-RED-3, R-PUB-*). Refusals name their rule; nothing is stored."""
+        voucher = self.get_object()
+        body = RequestSubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        upload = data.pop("document")
+        payment_request = request_submit(
+            voucher_id=voucher.pk, user=acting_user(request), upload=upload, **data
+        )
+        return Response(
+            PaymentRequestSerializer(payment_request, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiResponse(response=OpenApiTypes.BINARY)}
+    )
+    def template(self, request: Request, code: str, kind: str) -> HttpResponse:
+        """Claiming partner: the pre-filled SOW or POE template (R-DOC-1)."""
+        voucher = self.get_object()
+        if voucher.partner_id is None or voucher.partner_id != acting_user(request).partner_id:
+            raise StateConflict(
+                "Claim the voucher to download its templates.", rule="R-VOU-5", code="not_claimed"
+            )
+        pdf = render_template_pdf(voucher=voucher, kind=kind)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        name = f"{kind.upper()}-template-{voucher.code}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

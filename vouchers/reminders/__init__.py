@@ -1,4 +1,7 @@
-"""Expiry reminders, POE-due reminders and expiry itself (R-VOU-2, R-VOU-8, R-NOT-1, R-RED-5).
+"""Voucher reminders and expiry (R-VOU-2, R-VOU-8, R-NOT-1, R-RED-5), one package: the run
+of a reminder kind (here), the mails (`mail`) and the PostgreSQL batch (`sql`). Expiry
+reminders are sent from here; POE reminders, which depend on the payment requests, from
+redemptions.reminders through `reminders_send`.
 
 Exactly once: each batch locks its vouchers (SKIP LOCKED, so workers share the work),
 writes a ReminderMarker per threshold and the outbox mail in one transaction, and hands
@@ -7,8 +10,8 @@ mid-batch can neither send twice (the marker is unique) nor skip (an uncommitted
 leaves no marker, so the next run does it). Selections are one query per threshold
 window on (status, expires_on).
 
-Speed (issue 9, `make bench`): a batch reads what its mails say in two queries, fills
-the mail templates without rendering them per voucher (`vouchers.reminder_mail`), and on
+Speed (`make bench`): a batch reads what its mails say in two queries, fills
+the mail templates without rendering them per voucher (`vouchers.reminders.mail`), and on
 PostgreSQL writes mails and markers with COPY; expiry is one UPDATE ... RETURNING feeding
 the INSERT of its events, per batch of 50,000.
 """
@@ -31,10 +34,9 @@ from core.models import Event
 from notifications.models import OutboundMail
 from notifications.services import mail_dispatch_on_commit
 from programs.models import Program
-from redemptions.models import PaymentRequest
-from vouchers import reminder_sql
 from vouchers.models import ReminderMarker, Voucher
-from vouchers.reminder_mail import Due, MailRow, expiry_mail, poe_mail
+from vouchers.reminders import sql as reminder_sql
+from vouchers.reminders.mail import Due, MailRow, expiry_mail
 
 BATCH = settings.REMINDER_BATCH
 EXPIRE_BATCH = settings.REMINDER_BATCH
@@ -77,9 +79,17 @@ def _due(program: Program, kind: str, window: Window, today: date) -> QuerySet[V
     )
 
 
+def reminder_due(program: Program, kind: str, window: Window, today: date) -> QuerySet[Voucher]:
+    """The vouchers of `program` expiring within `window` that have no `kind` reminder for
+    it yet, in primary-key order: what a run of that kind narrows down further."""
+    return _due(program, kind, window, today)
+
+
 def _expiry_candidates(program: Program, window: Window, today: date) -> QuerySet[Voucher]:
-    """R-VOU-8: only while no payment request was submitted."""
-    any_request = PaymentRequest.objects.filter(voucher=OuterRef("pk"))
+    """R-VOU-8: only while no payment request was submitted (the requests are redemptions';
+    they are reached through the voucher's relation)."""
+    requests = Voucher._meta.get_field("payment_requests").related_model
+    any_request = requests._default_manager.filter(voucher=OuterRef("pk"))
     return (
         _due(program, ReminderMarker.Kind.EXPIRY, window, today)
         .filter(status__in=[Voucher.Status.ISSUED, Voucher.Status.CLAIMED])
@@ -87,27 +97,8 @@ def _expiry_candidates(program: Program, window: Window, today: date) -> QuerySe
     )
 
 
-def _poe_candidates(program: Program, window: Window, today: date) -> QuerySet[Voucher]:
-    """Claimed vouchers whose SOW is approved and whose POE is not yet submitted."""
-    sow_approved = PaymentRequest.objects.filter(
-        voucher=OuterRef("pk"),
-        kind=PaymentRequest.Kind.INITIAL,
-        status=PaymentRequest.Status.APPROVED,
-    )
-    final_live = PaymentRequest.objects.filter(
-        voucher=OuterRef("pk"), kind=PaymentRequest.Kind.FINAL
-    ).exclude(status=PaymentRequest.Status.REJECTED)
-    return (
-        _due(program, ReminderMarker.Kind.POE, window, today)
-        .filter(status=Voucher.Status.CLAIMED)
-        .filter(Exists(sow_approved))
-        .exclude(Exists(final_live))
-    )
-
-
 # Kept as names so a test can make a builder fail mid-batch (a crashed worker).
 _expiry_mail: Builder = expiry_mail
-_poe_mail: Builder = poe_mail
 
 
 def _run(kind: str, *, today: date | None, candidates: Candidates, build: Builder) -> int:
@@ -274,7 +265,7 @@ def _batch(
     """One batch in one transaction; returns how many were reminded and the last pk."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            reminder_sql.roomy()
+            reminder_sql.tune_for_batch()
         ids = _locked_ids(qs)
         if not ids:
             return 0, 0
@@ -297,9 +288,13 @@ def send_expiry_reminders(*, today: date | None = None) -> int:
     )
 
 
-def send_poe_reminders(*, today: date | None = None) -> int:
-    """Partners hear that the POE is due before the voucher expires."""
-    return _run(ReminderMarker.Kind.POE, today=today, candidates=_poe_candidates, build=_poe_mail)
+def reminders_send(
+    *, kind: str, today: date | None = None, candidates: Candidates, build: Builder
+) -> int:
+    """Runs one kind of reminder over every active program's thresholds: `candidates`
+    narrows `reminder_due` down, `build` writes a voucher's mail. Exactly once per voucher
+    and threshold, as the module says."""
+    return _run(kind, today=today, candidates=candidates, build=build)
 
 
 def expire_vouchers(*, today: date | None = None) -> int:
@@ -351,7 +346,7 @@ def expire_vouchers(*, today: date | None = None) -> int:
 # per voucher from the UPDATE's RETURNING, with the state it left. Batches walk the primary
 # key (`id > after`), so each reads only rows the last one did not: restarting from the
 # (status, expires_on) index made every batch step over the index entries of all the
-# vouchers expired before it. Issue 9: within 2x a bare UPDATE of the same rows.
+# vouchers expired before it. `make bench`: within 2x a bare UPDATE of the same rows.
 _EXPIRE_SQL = """
 WITH due AS (
     SELECT id, status FROM vouchers_voucher

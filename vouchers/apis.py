@@ -9,17 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ScopedViewSet
-from core.errors import StateConflict
 from core.ratelimit import rate_limit
 from core.scopes import acting_user
-from redemptions.serializers import PaymentRequestSerializer, RequestSubmitSerializer
-from redemptions.services import request_submit
-from redemptions.template_pdfs import render_template_pdf
 from vouchers.detail import fast_detail_available, voucher_detail_json
 from vouchers.extensions import extension_decide, extension_request
 from vouchers.models import Extension, Voucher
@@ -46,6 +41,8 @@ class VoucherFilter(filters.FilterSet):
         fields = ["status", "program", "offer", "customer", "expires_before"]
 
 
+# A voucher's payment requests and its SOW/POE templates are redemptions' endpoints under
+# the same URL prefix (redemptions.apis.VoucherRedemptionViewSet).
 class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Vouchers by code. A mistyped code (wrong check character) answers 400
     `mistyped_code`; another organisation's voucher 404 like a missing one."""
@@ -60,8 +57,6 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         "forward": "vouchers:forward",
         "claim": "vouchers:claim",
         "decline": "vouchers:claim",
-        "submit_request": "requests:submit",
-        "template": "vouchers:templates",
         "extension": "extensions:request",
     }
 
@@ -135,48 +130,6 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             reason=body.validated_data["reason"],
         )
         return Response(self.get_serializer(voucher).data)
-
-    @extend_schema(
-        request={"multipart/form-data": RequestSubmitSerializer},
-        responses={201: PaymentRequestSerializer},
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="requests",
-        parser_classes=[MultiPartParser, FormParser],
-    )
-    def submit_request(self, request: Request, code: str) -> Response:
-        """Partner: `initial` with the signed SOW and its value, `final` with the signed POE
-        (R-RED-1, R-RED-3, R-PUB-*). Refusals name their rule; nothing is stored."""
-        voucher = self.get_object()
-        body = RequestSubmitSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        upload = data.pop("document")
-        payment_request = request_submit(
-            voucher_id=voucher.pk, user=acting_user(request), upload=upload, **data
-        )
-        return Response(
-            PaymentRequestSerializer(payment_request, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
-        )
-
-    @extend_schema(
-        responses={(200, "application/pdf"): OpenApiResponse(response=OpenApiTypes.BINARY)}
-    )
-    def template(self, request: Request, code: str, kind: str) -> HttpResponse:
-        """Claiming partner: the pre-filled SOW or POE template (R-DOC-1)."""
-        voucher = self.get_object()
-        if voucher.partner_id is None or voucher.partner_id != acting_user(request).partner_id:
-            raise StateConflict(
-                "Claim the voucher to download its templates.", rule="R-VOU-5", code="not_claimed"
-            )
-        pdf = render_template_pdf(voucher=voucher, kind=kind)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        name = f"{kind.upper()}-template-{voucher.code}.pdf"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
 
     @extend_schema(request=ExtensionSerializer, responses={201: ExtensionSerializer})
     @action(detail=True, methods=["post"])

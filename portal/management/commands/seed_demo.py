@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from core.demo import DEMO_PASSWORD, demo_scenario, demo_seed
+from portal.demo import DEMO_PASSWORD, demo_scenario, demo_seed
 from programs.models import Program
 
 

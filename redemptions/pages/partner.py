@@ -17,14 +17,14 @@ from redemptions.forms import AmendForm, RequestForm
 from redemptions.models import PaymentRequest
 from redemptions.selectors import payout_preview, requests_visible_to
 from redemptions.services import request_amend, request_submit
-from vouchers.pages import _page_voucher, _voucher_page
+from vouchers.pages import page_voucher, voucher_page
 
 
 @login_required
 @require_POST
 def request_submit_page(request: HttpRequest, code: str) -> HttpResponse:
     require_scope(request, "requests:submit")
-    voucher = _page_voucher(request, code)
+    voucher = page_voucher(request, code)
     form = RequestForm(request.POST, request.FILES)
     if form.is_valid():
         data = dict(form.cleaned_data)
@@ -42,7 +42,7 @@ def request_submit_page(request: HttpRequest, code: str) -> HttpResponse:
                 f"the review target is {created.due_by:%d %b %Y}.",
             )
             return redirect("request-detail", pk=created.pk)
-    return _voucher_page(request, voucher, request_form=form, status=400)
+    return voucher_page(request, voucher, request_form=form, status=400)
 
 
 @login_required
@@ -50,7 +50,7 @@ def request_submit_page(request: HttpRequest, code: str) -> HttpResponse:
 def payout_preview_partial(request: HttpRequest, code: str) -> HttpResponse:
     """htmx: what approving the request would pay, as the partner types the SOW value."""
     require_scope(request, "requests:submit")
-    voucher = _page_voucher(request, code)
+    voucher = page_voucher(request, code)
     try:
         sow_value: Decimal | None = Decimal(request.POST.get("sow_value", "") or "0")
     except InvalidOperation:

@@ -2,7 +2,6 @@ from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
-from django.contrib.auth import views as auth_views
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -59,8 +58,3 @@ class UserViewSet(
     def me(self, request: Request) -> Response:
         """The calling user, any role."""
         return Response(self.get_serializer(request.user).data)
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "accounts/login.html"
-    redirect_authenticated_user = True

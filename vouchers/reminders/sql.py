@@ -1,6 +1,6 @@
-"""Reminder batches as one INSERT ... SELECT on PostgreSQL (issue 9).
+"""Reminder batches as one INSERT ... SELECT on PostgreSQL (the benchmark's reminder ratio).
 
-The Python path (`vouchers.reminder_mail`) builds each mail in the worker and writes it;
+The Python path (`vouchers.reminders.mail`) builds each mail in the worker and writes it;
 at 100,000 reminders a run spent most of its time moving rows between PostgreSQL and
 Python. Here the database composes the same mails from the same template fragments (a
 `Stamp`, rendered once by Django) and writes mails and markers in one statement per
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from notifications.models import OutboundMail
 from vouchers.models import ReminderMarker
-from vouchers.reminder_mail import Stamp, _stamps, _url_parts
+from vouchers.reminders.mail import Stamp, _stamps, _url_parts
 
 # The template slots, as SQL over the batch row `d`.
 _SLOTS = {
@@ -89,11 +89,11 @@ def _body(template: str, which: int, params: list[Any]) -> str:
     return f"CASE WHEN d.partner IS NULL THEN {plain_sql} ELSE {partner_sql} END"
 
 
-def roomy() -> None:
+def tune_for_batch() -> None:
     """For the rest of the transaction: a batch's sorts, joins and text fit in memory
     instead of spilling to disk (PostgreSQL's default work_mem is 4 MB), and no JIT: the
     batch statement's cost estimate made PostgreSQL compile it with LLVM, 1.2 s of every
-    5.3 s batch of 50,000 (EXPLAIN ANALYZE, issue 9), for a statement that runs once."""
+    5.3 s batch of 50,000 (EXPLAIN ANALYZE), for a statement that runs once."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")
@@ -183,7 +183,7 @@ def remind(*, kind: str, ids: list[int], days: int, today: date) -> list[int]:
     with connection.cursor() as cursor:
         # For this statement only: a batch looks up 50,000 customers and nominations by key;
         # costed for disk, PostgreSQL hashed both whole tables instead (two scans of a
-        # million rows), twice the time of the lookups (EXPLAIN ANALYZE, issue 9).
+        # million rows), twice the time of the lookups (EXPLAIN ANALYZE).
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute(sql, params)
         mail_ids = sorted(row[0] for row in cursor.fetchall())

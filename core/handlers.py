@@ -1,18 +1,11 @@
+"""Views that belong to no app: the health check and the error handlers (404, 500, 503)."""
+
 import sys
 
-from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views import defaults
-
-from core.home import home_tasks
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"tasks": home_tasks(request.user)})  # type: ignore[arg-type]
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -18,17 +18,17 @@ from core.events import events_for
 from core.pages import require_scope
 from core.paging import CappedPaginator
 from core.scopes import acting_user
+from redemptions.filters import ReviewQueueFilter
 from redemptions.models import PaymentRequest
-from redemptions.review import (
-    approval_payout,
+from redemptions.selectors import requests_visible_to, review_queue
+from redemptions.services import (
     request_approve,
     request_ask,
     request_reject,
     request_release,
     request_take,
 )
-from redemptions.selectors import requests_visible_to, review_queue
-from redemptions.views import ReviewQueueFilter
+from redemptions.services.review import approval_payout
 
 
 def sla_state(request: PaymentRequest, calendar: BusinessCalendar, today: Any) -> str:
