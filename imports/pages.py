@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.csvsafe import csv_safe
 from core.errors import ApplicationError
 from core.pages import add_refusal
 from core.scopes import acting_user, has_scope
@@ -25,7 +26,6 @@ from programs.models import Program
 
 BAD_ROWS_PER_PAGE = 100
 GOOD_ROWS_SHOWN = 20
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class UploadForm(forms.Form):
@@ -134,12 +134,6 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _cell(value: object) -> str:
-    """A spreadsheet must not run a cell as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 @login_required
 def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     _require_importer(request)
@@ -154,10 +148,10 @@ def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
         for violation in row["violations"]:
             writer.writerow(
                 [
-                    _cell(row["row"]),
-                    _cell(tpid),
-                    _cell(violation["rule"]),
-                    _cell(violation["message"]),
+                    csv_safe(row["row"]),
+                    csv_safe(tpid),
+                    csv_safe(violation["rule"]),
+                    csv_safe(violation["message"]),
                 ]
             )
     return response

@@ -14,10 +14,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.files import File
 
 from core.errors import ApplicationError, Violation
+from core.money import CENT
 from nominations.models import AgreementType, MigrationSource
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -58,7 +60,7 @@ def column_key(header: object) -> str:
     return re.sub(r"[\s\-]+", "_", str(header or "").strip().lower())
 
 
-def read_table(upload: File, *, required: Sequence[str] = REQUIRED_COLUMNS) -> Table:
+def read_table(upload: File[Any], *, required: Sequence[str] = REQUIRED_COLUMNS) -> Table:
     name = (upload.name or "").lower()
     if upload.size is not None and upload.size > MAX_BYTES:
         raise ApplicationError(_too_large(upload.size), code="file_too_large")
@@ -262,13 +264,13 @@ def _decimal(values: RowValues, text: str) -> Decimal | None:
     if amount is None or not amount.is_finite():
         values.fail("deal_value", f"{text!r} is not a number (write 250000.00, in USD).")
         return None
-    if amount != amount.quantize(Decimal("0.01")):
+    if amount != amount.quantize(CENT):
         values.fail("deal_value", f"{text!r} has more than 2 decimals.")
         return None
     if abs(amount) > _DEAL_MAX:
         values.fail("deal_value", f"{text!r} is too large.")
         return None
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(CENT)
 
 
 def _date(values: RowValues, text: str) -> date | None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from core.choices import Category, Segment
 from core.errors import Violation
+from core.money import cents_down
 from programs.models import CapRow, CombinedCapRow, Offer, Program, RowStatus, Workload
 
-CENT = Decimal("0.01")
 INELIGIBLE_CATEGORIES = {
     Category.NON_PROFIT,
     Category.US_FEDERAL,
@@ -180,7 +180,7 @@ class ProgramRules:
 
     def value_for(self, amount: Decimal, cap: Decimal) -> Decimal:
         """The program's value rate of the purchase, rounded down to the cent, capped."""
-        raw = (amount * self.program.value_rate).quantize(CENT, rounding=ROUND_DOWN)
+        raw = cents_down(amount * self.program.value_rate)
         return max(Decimal("0.00"), min(raw, cap))
 
     # -- the checks -----------------------------------------------------------------------

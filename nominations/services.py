@@ -15,14 +15,13 @@ from core.dates import add_months
 from core.errors import ApplicationError, RuleViolation, StateConflict, Violation
 from core.events import event_record
 from core.scopes import effective_role
-from core.tasks import enqueue_on_commit
 from customers.models import Customer
 from nominations.models import Nomination
 from nominations.rules import CustomerFacts, DealFacts, Evaluation, ProgramRules
 from nominations.selectors import held_groups
 from programs.models import Program
-from vouchers.codes import generate_code
 from vouchers.models import Voucher
+from vouchers.services import voucher_issue
 
 
 def customer_facts(customer: Customer) -> CustomerFacts:
@@ -306,14 +305,16 @@ def nomination_close_deal(
         nomination.closed_on = closed_on
         nomination.purchase_amount = purchase_amount
         nomination.save(update_fields=["status", "closed_on", "purchase_amount", "updated_at"])
-        voucher = _voucher_create(
+        voucher = voucher_issue(
             nomination=nomination,
-            program=program,
-            evaluation=evaluation,
+            user=user,
             value=final,
+            cap=evaluation.cap.cap,
+            cap_row=evaluation.cap.row_label,
+            suggested_value=suggested,
+            scheme=evaluation.scheme,
             issued_on=today,
             expires_on=add_months(today, program.voucher_validity_months),
-            user=user,
         )
         event_record(
             subject="nomination",
@@ -328,61 +329,4 @@ def nomination_close_deal(
                 "voucher": voucher.code,
             },
         )
-        event_record(
-            subject="voucher",
-            subject_id=voucher.pk,
-            action="issued",
-            actor=user,
-            to_state=voucher.status,
-            data={
-                "value": str(voucher.value),
-                "suggested_value": str(suggested),
-                "cap": str(voucher.cap),
-                "cap_row": voucher.cap_row,
-                "expires_on": voucher.expires_on.isoformat(),
-            },
-        )
-        from vouchers.tasks import send_voucher_issued
-
-        # With the broker down, `send_missing_voucher_mail` (beat) sends it later (R-VOU-3).
-        enqueue_on_commit(send_voucher_issued, voucher.pk)
     return voucher
-
-
-def _voucher_create(
-    *,
-    nomination: Nomination,
-    program: Program,
-    evaluation: Evaluation,
-    value: Decimal,
-    issued_on: date,
-    expires_on: date,
-    user: User,
-) -> Voucher:
-    assert evaluation.cap is not None and evaluation.suggested_value is not None
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Voucher.objects.create(
-                    code=generate_code(),
-                    program=program,
-                    nomination=nomination,
-                    customer=nomination.customer,
-                    offer=nomination.offer,
-                    exclusive_group=nomination.exclusive_group,
-                    workloads=nomination.workloads,
-                    scheme=evaluation.scheme,
-                    value=value,
-                    cap=evaluation.cap.cap,
-                    cap_row=evaluation.cap.row_label,
-                    suggested_value=evaluation.suggested_value,
-                    issued_on=issued_on,
-                    expires_on=expires_on,
-                    issued_by=user,
-                )
-        except IntegrityError as exc:
-            if "code" not in str(exc).lower():
-                raise RuleViolation.of(
-                    [Violation("R-OFFER-1", "This customer already holds a voucher in this group.")]
-                ) from exc
-    raise ApplicationError("Could not allocate a voucher code; try again.", code="code_collision")

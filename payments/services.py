@@ -7,25 +7,27 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from core.csvsafe import csv_safe
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
+from core.money import to_local
 from partners.models import Partner
 from payments.models import Dispute, Payment, PaymentBatch
 from payments.selectors import fx_rate_on
+from vouchers.models import Voucher
 
 if TYPE_CHECKING:
     from redemptions.models import PaymentRequest
 
-CENT = Decimal("0.01")
 # How a statement names the payout of each kind of payment request (R-PAY-3).
 PAYOUT_LINES = {"initial": "Initial payment (SOW)", "final": "Final payment (POE)"}
 BATCH_COLUMNS = [
@@ -44,12 +46,48 @@ BATCH_COLUMNS = [
 ]
 
 
-def csv_safe(value: object) -> str:
-    """Neutralises spreadsheet formulas in exported cells (=, +, -, @, tab, CR)."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
+def payment_record(
+    *,
+    voucher: Voucher,
+    partner: Partner,
+    amount_usd: Decimal,
+    day: date,
+    request: PaymentRequest | None = None,
+    dispute: Dispute | None = None,
+) -> Payment:
+    """The one place a payment is written: an approved request's payout (`request`) or an
+    upheld dispute's adjustment (`dispute`). The amount of record is USD; the local amount
+    uses the program FX rate for the partner's currency in force on `day`, half up to the
+    cent (R-PAY-1). A request is paid at most once (R-PAY-4, a unique constraint), and the
+    voucher's paid total grows by the USD amount in the same transaction."""
+    rate = fx_rate_on(currency=partner.currency, day=day)
+    if rate is None:
+        raise StateConflict(
+            f"There is no FX rate for {partner.currency} in force on {day:%d %b %Y}; "
+            "a program manager must add one first.",
+            rule="R-PAY-1",
+            code="no_fx_rate",
+        )
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                kind=Payment.Kind.PAYOUT if request is not None else Payment.Kind.ADJUSTMENT,
+                request=request,
+                dispute=dispute,
+                voucher=voucher,
+                partner=partner,
+                amount_usd=amount_usd,
+                currency=partner.currency,
+                fx_rate=rate,
+                amount_local=to_local(amount_usd, rate),
+                approved_on=day,
+            )
+    except IntegrityError as exc:
+        raise StateConflict(
+            "This request was already paid.", rule="R-PAY-4", code="already_paid"
+        ) from exc
+    Voucher.objects.filter(pk=voucher.pk).update(paid_total=F("paid_total") + amount_usd)
+    return payment
 
 
 def _batch_rows(payments: QuerySet[Payment]) -> str:
@@ -337,29 +375,12 @@ def dispute_resolve(
         dispute.adjustment_usd = adjustment_usd if uphold else None
         dispute.save()
         if uphold and adjustment_usd:
-            from vouchers.models import Voucher
-
-            today = timezone.localdate()
-            rate = fx_rate_on(currency=dispute.partner.currency, day=today)
-            if rate is None:
-                raise StateConflict(
-                    f"No FX rate for {dispute.partner.currency} on {today:%d %b %Y}.",
-                    rule="R-PAY-1",
-                    code="no_fx_rate",
-                )
-            Payment.objects.create(
-                kind=Payment.Kind.ADJUSTMENT,
-                dispute=dispute,
+            payment_record(
                 voucher=voucher,
                 partner=dispute.partner,
                 amount_usd=adjustment_usd,
-                currency=dispute.partner.currency,
-                fx_rate=rate,
-                amount_local=(adjustment_usd * rate).quantize(CENT, rounding=ROUND_HALF_UP),
-                approved_on=today,
-            )
-            Voucher.objects.filter(pk=voucher.pk).update(
-                paid_total=F("paid_total") + adjustment_usd
+                day=timezone.localdate(),
+                dispute=dispute,
             )
         event_record(
             subject="request",

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import models, transaction
 from django.utils import timezone
 
 from core.dates import add_years
 from core.errors import ApplicationError
+from core.money import CENT
 from programs.models import (
     CapRow,
     CombinedCapRow,
@@ -104,7 +105,7 @@ def _resolve_extends(data: dict[str, Any]) -> dict[str, Any]:
             merged["program"] = {**merged["program"], **value}
         elif key not in ("extends", "shift_years"):
             merged[key] = value
-    return merged
+    return cast(dict[str, Any], merged)
 
 
 def find_overlaps(
@@ -198,7 +199,7 @@ class _Upserter:
 
 
 def _money(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+    return None if value is None else Decimal(str(value)).quantize(CENT)
 
 
 def _delete_missing(

@@ -9,10 +9,9 @@ total on the POE. Never above the voucher value, never negative.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
+from core.money import ZERO, cents_down
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Payout:
 
 def payout_total(*, voucher_value: Decimal, sow_value: Decimal) -> Decimal:
     """R-DOC-3: payment uses the lesser of the voucher value and the SOW value."""
-    return max(ZERO, min(voucher_value, sow_value)).quantize(CENT, rounding=ROUND_DOWN)
+    return cents_down(max(ZERO, min(voucher_value, sow_value)))
 
 
 def payout_for(
@@ -42,7 +41,7 @@ def payout_for(
         amount = ZERO if kind == "initial" else total - paid_before
         rule = "R-PUB-1" if kind == "initial" else "R-PUB-2"
     elif kind == "initial":
-        amount = (total / 2).quantize(CENT, rounding=ROUND_DOWN)
+        amount = cents_down(total / 2)
         rule = "R-RED-2"
     else:
         amount = total - paid_before

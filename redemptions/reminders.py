@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from programs.models import Program
 from redemptions.models import PaymentRequest
+from redemptions.selectors import approved_sows
 from vouchers.models import ReminderMarker, Voucher
 from vouchers.reminders import Builder, Window, reminder_due, reminders_send
 from vouchers.reminders.mail import poe_mail
@@ -19,11 +20,7 @@ _poe_mail: Builder = poe_mail
 
 def _poe_candidates(program: Program, window: Window, today: date) -> QuerySet[Voucher]:
     """Claimed vouchers whose SOW is approved and whose POE is not yet submitted."""
-    sow_approved = PaymentRequest.objects.filter(
-        voucher=OuterRef("pk"),
-        kind=PaymentRequest.Kind.INITIAL,
-        status=PaymentRequest.Status.APPROVED,
-    )
+    sow_approved = approved_sows().filter(voucher=OuterRef("pk"))
     final_live = PaymentRequest.objects.filter(
         voucher=OuterRef("pk"), kind=PaymentRequest.Kind.FINAL
     ).exclude(status=PaymentRequest.Status.REJECTED)

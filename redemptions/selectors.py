@@ -56,15 +56,17 @@ def next_step(voucher: Voucher) -> tuple[str, str]:
     return ("initial", "Submit the signed SOW (initial payment request)")
 
 
-def approved_sow_value(voucher: Voucher) -> Decimal | None:
-    row = (
-        voucher.payment_requests.filter(
-            kind=PaymentRequest.Kind.INITIAL, status=PaymentRequest.Status.APPROVED
-        )
-        .values_list("sow_value", flat=True)
-        .first()
+def approved_sows() -> QuerySet[PaymentRequest]:
+    """Approved initial requests. A voucher with one has reached the "SOW approved" stage:
+    its POE is due (POE reminders), its customer may ask for an extension (R-VOU-9) and the
+    dashboard's funnel counts it. Filter by `voucher` or use it as a subquery."""
+    return PaymentRequest.objects.filter(
+        kind=PaymentRequest.Kind.INITIAL, status=PaymentRequest.Status.APPROVED
     )
-    return row
+
+
+def approved_sow_value(voucher: Voucher) -> Decimal | None:
+    return approved_sows().filter(voucher=voucher).values_list("sow_value", flat=True).first()
 
 
 def payout_preview(*, voucher: Voucher, kind: str, sow_value: Decimal | None) -> Payout | None:

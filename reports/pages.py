@@ -12,9 +12,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from core.csvsafe import csv_safe
 from core.pages import require_scope
 from core.scopes import acting_user
-from payments.services import csv_safe
 from programs.models import Program
 from redemptions.models import PaymentRequest
 from reports import selectors

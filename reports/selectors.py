@@ -1,4 +1,4 @@
-"""Program dashboard figures (issue 7), computed by the database: every figure is one
+"""Program dashboard figures, computed by the database: every figure is one
 aggregate query, so the page costs the same number of queries at any size."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,6 +26,7 @@ from django.utils import timezone
 from nominations.models import Nomination
 from payments.models import Payment
 from redemptions.models import PaymentRequest
+from redemptions.selectors import approved_sows
 from vouchers.models import Voucher
 
 ZERO = Decimal("0.00")
@@ -146,10 +147,8 @@ def funnel(f: Filters) -> list[Stage]:
         ),
     )
     # `id IN (approved SOWs)` is one hashed pass over the requests; a correlated EXISTS
-    # probed the requests once per voucher and was most of the page at 100,000 (issue 9).
-    has_sow = Q(
-        pk__in=PaymentRequest.objects.filter(kind="initial", status="approved").values("voucher_id")
-    )
+    # probed the requests once per voucher and was most of the page at 100,000 vouchers.
+    has_sow = Q(pk__in=approved_sows().values("voucher_id"))
     v = vouchers(f).aggregate(
         issued=Count("id"),
         issued_money=Coalesce(Sum("value"), ZERO),
@@ -202,7 +201,7 @@ def median_decision_days(f: Filters) -> float | None:
         decided.order_by("took").values_list("took", flat=True)[(count - 1) // 2 : count // 2 + 1]
     )
     seconds = sum(t.total_seconds() for t in middle) / len(middle)
-    return round(seconds / 86400, 1)
+    return float(round(seconds / 86400, 1))
 
 
 def dashboard(f: Filters, *, today: date) -> Dashboard:
@@ -258,12 +257,12 @@ def dashboard_cached(f: Filters, *, today: date) -> Dashboard:
     to the vouchers (about 0.3 s at 100,000 on PostgreSQL); program managers look at the
     same figures many times a day, so each filter's figures are computed at most once per
     period, and the beat task `reports.tasks.warm_dashboard` keeps the unfiltered view
-    fresh (issue 9). 0 turns the cache off (tests)."""
+    fresh (`make bench`). 0 turns the cache off (tests)."""
     seconds = settings.DASHBOARD_CACHE_SECONDS
     if not seconds:
         return dashboard(f, today=today)
     key = f"dashboard:v1:{today.isoformat()}:{f.query()}"
-    board = cache.get(key)
+    board = cast("Dashboard | None", cache.get(key))
     if board is None:
         board = dashboard(f, today=today)
         board.computed_at = timezone.now()

@@ -2,19 +2,97 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import User
 from core.choices import Role
-from core.errors import RuleViolation, StateConflict, Violation
+from core.errors import ApplicationError, RuleViolation, StateConflict, Violation
 from core.events import event_record
 from core.scopes import effective_role
+from core.tasks import enqueue_on_commit
 from customers.models import Customer
 from notifications.services import mail_enqueue
 from partners.models import Partner
+from vouchers.codes import generate_code
 from vouchers.models import Forward, Voucher
+from vouchers.tasks import send_voucher_issued
+
+if TYPE_CHECKING:
+    from nominations.models import Nomination
+
+# How often a new random code is drawn when one collides with an existing voucher's.
+CODE_ATTEMPTS = 5
+
+
+def voucher_issue(
+    *,
+    nomination: Nomination,
+    user: User,
+    value: Decimal,
+    cap: Decimal,
+    cap_row: str,
+    suggested_value: Decimal,
+    scheme: str,
+    issued_on: date,
+    expires_on: date,
+) -> Voucher:
+    """The one place a voucher is created (R-VOU-1): a fresh code, the voucher with its value
+    fixed, its `issued` event, and after commit the issue mail with the voucher PDF to the
+    customer, the account team cc'd (R-VOU-3). The caller, closing the nomination's deal,
+    holds the nomination's row lock and its transaction."""
+    for _attempt in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                voucher = Voucher.objects.create(
+                    code=generate_code(),
+                    program=nomination.program,
+                    nomination=nomination,
+                    customer=nomination.customer,
+                    offer=nomination.offer,
+                    exclusive_group=nomination.exclusive_group,
+                    workloads=nomination.workloads,
+                    scheme=scheme,
+                    value=value,
+                    cap=cap,
+                    cap_row=cap_row,
+                    suggested_value=suggested_value,
+                    issued_on=issued_on,
+                    expires_on=expires_on,
+                    issued_by=user,
+                )
+            break
+        except IntegrityError as exc:
+            if "code" not in str(exc).lower():
+                raise RuleViolation.of(
+                    [Violation("R-OFFER-1", "This customer already holds a voucher in this group.")]
+                ) from exc
+    else:
+        raise ApplicationError(
+            "Could not allocate a voucher code; try again.", code="code_collision"
+        )
+    event_record(
+        subject="voucher",
+        subject_id=voucher.pk,
+        action="issued",
+        actor=user,
+        to_state=voucher.status,
+        data={
+            "value": str(voucher.value),
+            "suggested_value": str(suggested_value),
+            "cap": str(voucher.cap),
+            "cap_row": voucher.cap_row,
+            "expires_on": voucher.expires_on.isoformat(),
+        },
+    )
+    # With the broker down, `send_missing_voucher_mail` (beat) sends it later (R-VOU-3).
+    enqueue_on_commit(send_voucher_issued, voucher.pk)
+    return voucher
 
 
 def same_company(customer: Customer, partner: Partner) -> bool:

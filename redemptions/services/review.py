@@ -7,11 +7,11 @@ the unique constraint on Payment.request holds even if that ever failed (R-PAY-4
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,15 +20,12 @@ from core.calendar import BusinessCalendar
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
 from notifications.services import mail_enqueue
-from payments.models import Payment
-from payments.selectors import fx_rate_on
+from payments.services import payment_record
 from programs.models import RowStatus
 from redemptions.models import PaymentRequest
 from redemptions.payouts import Payout, payout_for
 from redemptions.selectors import approved_sow_value, approved_total
 from vouchers.models import Voucher
-
-CENT = Decimal("0.01")
 
 
 def _locked(request_id: int) -> tuple[Voucher, PaymentRequest]:
@@ -225,7 +222,7 @@ def combined_cap_room(voucher: Voucher) -> Decimal | None:
     part = row.part_cap(voucher.exclusive_group)
     if part is not None:
         room = min(room, part - voucher.paid_total)
-    return max(Decimal("0.00"), room)
+    return max(Decimal("0.00"), Decimal(room))
 
 
 def approval_payout(voucher: Voucher, request: PaymentRequest) -> Payout:
@@ -262,41 +259,23 @@ def request_approve(*, request_id: int, user: User) -> PaymentRequest:
         payout = approval_payout(voucher, request)
         partner = voucher.partner
         assert partner is not None
-        rate = (
-            fx_rate_on(currency=partner.currency, day=today) if payout.amount > 0 else Decimal("1")
-        )
-        if rate is None:
-            raise StateConflict(
-                f"There is no FX rate for {partner.currency} in force on {today:%d %b %Y}; "
-                "a program "
-                "manager must add one before this request can be approved.",
-                rule="R-PAY-1",
-                code="no_fx_rate",
-            )
         before = request.status
         request.approve()
         request.payout_amount = payout.amount
         request.decided_by = user
         request.decided_at = timezone.now()
         request.save()
+        # A zero payout writes no payment; its event records the rate as 1.
+        rate = Decimal("1")
         if payout.amount > 0:
-            try:
-                with transaction.atomic():
-                    Payment.objects.create(
-                        request=request,
-                        voucher=voucher,
-                        partner=partner,
-                        amount_usd=payout.amount,
-                        currency=partner.currency,
-                        fx_rate=rate,
-                        amount_local=(payout.amount * rate).quantize(CENT, rounding=ROUND_HALF_UP),
-                        approved_on=today,
-                    )
-            except IntegrityError as exc:
-                raise StateConflict(
-                    "This request was already paid.", rule="R-PAY-4", code="already_paid"
-                ) from exc
-            Voucher.objects.filter(pk=voucher.pk).update(paid_total=F("paid_total") + payout.amount)
+            payment = payment_record(
+                voucher=voucher,
+                partner=partner,
+                amount_usd=payout.amount,
+                day=today,
+                request=request,
+            )
+            rate = payment.fx_rate
             voucher.refresh_from_db(fields=["paid_total"])
         if request.kind == PaymentRequest.Kind.FINAL:
             voucher.redeem_fully()
