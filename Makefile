@@ -27,14 +27,14 @@ run: install
 	$(VENV)/bin/honcho --procfile Procfile.dev start
 
 ## make test: the whole suite, browser tests included, one pytest worker per core
-## (pytest-xdist; modules that build one shared world stay on one worker: --dist loadgroup).
+## (pytest-xdist). A module fixture is built once in each worker that runs its tests.
 PYTEST_WORKERS ?= auto
 test: install browser
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
 ## make test-fast: the fast lanes, without the browser, load and fault tests.
 test-fast: install
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser and not slow" -q
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow" -q
 
 ## Debian's Chromium for the Playwright tests (Playwright's own download does not work here).
 browser:
@@ -58,9 +58,11 @@ pdf-libs:
 	  else echo "libharfbuzz-subset0 is missing: PDFs render several times slower (fontTools)"; fi; }
 
 lint: install
+	$(VENV)/bin/pre-commit validate-config
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	git ls-files '*.py' | grep -v /migrations/ | xargs $(VENV)/bin/django-upgrade --target-version 5.2 --check
 	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 

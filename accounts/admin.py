@@ -9,7 +9,7 @@ from core.admin_site import ScopePermissionsMixin
 
 
 @admin.register(User)
-class UserAdmin(ScopePermissionsMixin, BaseUserAdmin):
+class UserAdmin(ScopePermissionsMixin, BaseUserAdmin):  # type: ignore[type-arg]
     scope = "users:write"
 
     list_display = ["username", "email", "role", "customer", "partner", "is_active"]

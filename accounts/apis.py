@@ -44,7 +44,7 @@ class UserViewSet(
     scope_map = {"GET": "users:read", "POST": "users:write"}
     filterset_fields = ["role"]
 
-    def selector(self, user):
+    def selector(self, user: Any) -> Any:
         return users_visible_to(user).order_by("username")
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -43,7 +45,7 @@ class UserSerializer(ModelSerializer):
         ]
         read_only_fields = ["id"]
 
-    def to_representation(self, instance: User) -> dict:
+    def to_representation(self, instance: User) -> dict[str, Any]:
         data = super().to_representation(instance)
         if instance.customer is not None:
             data["organisation"] = instance.customer.tpid

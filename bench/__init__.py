@@ -1,2 +1,2 @@
-"""`make bench` (issue 9): each figure is a ratio of the portal's time over the raw
+"""`make bench`: each figure is a ratio of the portal's time over the raw
 primitive underneath, both measured side by side in the same run."""

@@ -1,4 +1,4 @@
-"""A realistic data set for the benchmark (issue 9), written with bulk inserts.
+"""A realistic data set for the benchmark (`make bench`), written with bulk inserts.
 
 `bench_seed(vouchers=N)` adds, in the live demo program and in FY24 (for vouchers that
 have expired): customers with a contact each, partners with hundreds of vouchers each,

@@ -50,10 +50,10 @@ class ScopePermissionsMixin:
         return self.allow_delete and self._allowed(request)
 
 
-class ScopedModelAdmin(ScopePermissionsMixin, admin.ModelAdmin):
+class ScopedModelAdmin(ScopePermissionsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     pass
 
 
-class ScopedInline(ScopePermissionsMixin, admin.TabularInline):
+class ScopedInline(ScopePermissionsMixin, admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
     allow_delete = True

@@ -9,7 +9,7 @@ from rest_framework import viewsets
 from core.permissions import HasScope
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
+class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     """A viewset whose queryset comes from one selector and whose access is a scope map.
 
     Subclasses set `scope_map`/`action_scopes` and implement `selector(user)`; objects

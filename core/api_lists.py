@@ -6,7 +6,7 @@ holds the API to these rules."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import BooleanFilter, DjangoFilterBackend
@@ -61,7 +61,9 @@ class StrictFilterBackend(DjangoFilterBackend):
     """django-filter, except that a declared filter given empty or more than once is a 400
     rather than silently ignored (an empty `status=` would otherwise list everything)."""
 
-    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: Any
+    ) -> QuerySet[Any]:
         filterset = self.get_filterset(request, queryset, view)
         if filterset is not None:
             errors: dict[str, list[str]] = {}
@@ -79,4 +81,4 @@ class StrictFilterBackend(DjangoFilterBackend):
                     errors[name] = ["Use true or false."]
             if errors:
                 raise ValidationError(errors)
-        return super().filter_queryset(request, queryset, view)
+        return cast("QuerySet[Any]", super().filter_queryset(request, queryset, view))

@@ -1,7 +1,8 @@
-"""A server-side prepared statement on Django's connection, for the few hot reads.
+"""Raw SQL helpers: a server-side prepared statement on Django's connection, for the few
+hot reads, and table names from the models.
 
 Django's psycopg cursor binds parameters on the client, so PostgreSQL plans every
-statement afresh; for the token lookup and the voucher detail (issue 9: `api_ratio`)
+statement afresh; for the token lookup and the voucher detail (the benchmark's `api_ratio`)
 planning cost more than running. psycopg's own cursor on the same connection (same
 transaction, same session) prepares a statement once per connection and reuses the plan.
 Behind a transaction-pooling PgBouncer set DATABASE_PREPARED_STATEMENTS=false: a
@@ -16,6 +17,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection
+from django.db.models import Model
 
 
 def fetch_one_prepared(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
@@ -33,3 +35,9 @@ def fetch_one_prepared(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | Non
         )
         row: tuple[Any, ...] | None = cursor.fetchone()
     return row
+
+
+def table(model: type[Model]) -> str:
+    """A model's table name, quoted, for raw SQL: statements take table names from the
+    models (`_meta`), so a renamed table or app cannot leave a statement behind."""
+    return connection.ops.quote_name(model._meta.db_table)

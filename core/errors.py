@@ -123,7 +123,7 @@ def _only_uniqueness(codes: Any) -> bool:
     elif isinstance(codes, list):
         items = codes
     else:
-        return codes == "unique"
+        return bool(codes == "unique")
     return bool(items) and all(_only_uniqueness(item) for item in items)
 
 

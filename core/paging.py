@@ -8,10 +8,10 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(Paginator):  # type: ignore[type-arg]
     """Counts rows only up to a few pages past the one asked for, with a COUNT over a
     LIMITed subquery: Django's exact COUNT(*) reads every matching row, so the first page
-    of a long list got slower as the list grew (issue 9: the review queue at 100,000
+    of a long list got slower as the list grew (`make bench`: the review queue at 100,000
     vouchers). When more rows exist, `capped` is True and the page says "of many"."""
 
     def __init__(self, object_list: Any, per_page: int, *, page: Any, ahead: int = 10) -> None:
@@ -27,4 +27,4 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         found = self.object_list[: self.cap + 1].count()  # type: ignore[attr-defined]
         self.capped = found > self.cap
-        return min(found, self.cap)
+        return min(int(found), self.cap)

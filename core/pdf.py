@@ -21,14 +21,14 @@ def _fetcher() -> URLFetcher:
 
 @lru_cache(maxsize=1)
 def font_config() -> FontConfiguration:
-    """One per process: building it reads the system's font list (issue 9)."""
+    """One per process: building it reads the system's font list (`make bench`)."""
     return FontConfiguration()
 
 
 @lru_cache(maxsize=8)
 def stylesheet(path: str) -> weasyprint.CSS:
     """A template folder's CSS file, parsed and its selectors compiled once per process:
-    parsing a document's <style> on every render was a fifth of a voucher PDF (issue 9)."""
+    parsing a document's <style> on every render was a fifth of a voucher PDF (`make bench`)."""
     source = Path(settings.BASE_DIR) / "templates" / path
     return weasyprint.CSS(
         string=source.read_text(), url_fetcher=_fetcher(), font_config=font_config()

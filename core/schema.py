@@ -9,17 +9,19 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from core.serializers import Serializer
 
-class ViolationSerializer(serializers.Serializer):
+
+class ViolationSerializer(Serializer):
     rule = serializers.CharField(help_text="Rule ID from program-rules.md, e.g. R-ELIG-2.")
     message = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(Serializer):
     """The one error body (core.errors). `fields` clashes with Serializer.fields as a class
     attribute, so the fields are declared in get_fields()."""
 
-    def get_fields(self) -> dict[str, serializers.Field]:
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
         return {
             "detail": serializers.CharField(),
             "code": serializers.CharField(),
@@ -96,7 +98,7 @@ class PortalAutoSchema(AutoSchema):
         return schema
 
     def _get_filter_parameters(self) -> list[dict[str, Any]]:
-        """core.querying.StrictFilterBackend refuses an empty filter value: say so."""
+        """core.api_lists.StrictFilterBackend refuses an empty filter value: say so."""
         parameters: list[dict[str, Any]] = super()._get_filter_parameters()
         for parameter in parameters:
             schema = parameter.get("schema", {})

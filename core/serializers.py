@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django_countries import countries
@@ -6,6 +6,15 @@ from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
 from core.models import Event
+
+# DRF's serializers are generic in their instance type for mypy only; these bases carry
+# the type argument so every serializer need not.
+if TYPE_CHECKING:
+    Serializer = serializers.Serializer[Any]
+    BaseModelSerializer = serializers.ModelSerializer[Any]
+else:
+    Serializer = serializers.Serializer
+    BaseModelSerializer = serializers.ModelSerializer
 
 
 class StrictCharField(serializers.CharField):
@@ -41,13 +50,16 @@ class StrictCountryField(CountryField):
     """An ISO 3166 alpha-2 code, as the schema's enum says. django-countries also takes
     names, numeric codes and objects, and turns 0 into an empty country."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]  # django-countries
+
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str) or data not in dict(countries):
             self.fail("invalid_choice", input=data)
         return data
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class ModelSerializer(BaseModelSerializer):
     """DRF's ModelSerializer with strict JSON types (the Strict* fields above)."""
 
     serializer_field_mapping = {

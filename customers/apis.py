@@ -1,3 +1,5 @@
+from typing import Any
+
 from django_filters import rest_framework as filters
 from rest_framework import mixins
 
@@ -36,5 +38,5 @@ class CustomerViewSet(
         "PATCH": "customers:write",
     }
 
-    def selector(self, user):
+    def selector(self, user: Any) -> Any:
         return customers_visible_to(user)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from core.choices import Category
 from core.errors import ApplicationError
 from core.serializers import ModelSerializer, StrictCountryField
@@ -23,7 +25,7 @@ class CustomerSerializer(ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
-    def validate(self, attrs: dict) -> dict:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         category = attrs.get("category", getattr(self.instance, "category", None))
         public = attrs.get(
             "public_institution", getattr(self.instance, "public_institution", False)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -64,7 +64,8 @@ class NominationForm(forms.Form):
 
     def _selected_program(self, programs: Any) -> Program | None:
         code = self.data.get("program") if self.is_bound else None
-        return (programs.filter(code=code).first() if code else None) or programs.first()
+        chosen = (programs.filter(code=code).first() if code else None) or programs.first()
+        return cast("Program | None", chosen)
 
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

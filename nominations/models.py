@@ -43,7 +43,7 @@ class Nomination(TimeStampedModel):
     workloads = models.JSONField(default=list)
     deal_value = MoneyField(help_text="Expected qualifying purchase, USD.")
     expected_close_date = models.DateField()
-    agreement_type = models.CharField(max_length=20, choices=AgreementType.choices)
+    agreement_type = models.CharField(max_length=20, choices=AgreementType)
     upsell_expansion = models.BooleanField(
         default=False, help_text="Renewals and mid-term purchases must drive upsell or expansion."
     )

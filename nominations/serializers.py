@@ -5,11 +5,17 @@ from typing import Any
 from rest_framework import serializers
 
 from core.events import events_for
-from core.serializers import EventSerializer, ModelSerializer, StrictBooleanField, StrictCharField
+from core.serializers import (
+    EventSerializer,
+    ModelSerializer,
+    Serializer,
+    StrictBooleanField,
+    StrictCharField,
+)
 from nominations.models import AgreementType, MigrationSource, Nomination
 
 
-class NominationInputSerializer(serializers.Serializer):
+class NominationInputSerializer(Serializer):
     program = StrictCharField(help_text="Program code, e.g. FY24-MWSDO.")
     customer = StrictCharField(help_text="Customer TPID.")
     offer = StrictCharField(help_text="DEPLOY, MIGRATE or COPILOT.")
@@ -74,11 +80,11 @@ class NominationSerializer(ModelSerializer):
         return EventSerializer(events_for("nomination", obj.pk), many=True).data  # type: ignore[return-value]
 
 
-class RejectSerializer(serializers.Serializer):
+class RejectSerializer(Serializer):
     reason = StrictCharField(max_length=2000, allow_blank=True)
 
 
-class CloseDealSerializer(serializers.Serializer):
+class CloseDealSerializer(Serializer):
     closed_on = serializers.DateField()
     purchase_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     value = serializers.DecimalField(
@@ -86,12 +92,12 @@ class CloseDealSerializer(serializers.Serializer):
     )
 
 
-class ViolationOut(serializers.Serializer):
+class ViolationOut(Serializer):
     rule = StrictCharField()
     message = StrictCharField()
 
 
-class CheckResultSerializer(serializers.Serializer):
+class CheckResultSerializer(Serializer):
     eligible = StrictBooleanField()
     violations = ViolationOut(many=True)
     cap = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -17,7 +18,7 @@ MAX_ATTEMPTS = 8
     retry_backoff_max=3600,
     max_retries=MAX_ATTEMPTS,
 )
-def dispatch_mail(self, mail_id: int) -> bool:
+def dispatch_mail(self: Any, mail_id: int) -> bool:
     return mail_dispatch(mail_id=mail_id)
 
 

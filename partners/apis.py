@@ -1,3 +1,5 @@
+from typing import Any
+
 from django_filters import rest_framework as filters
 from rest_framework import mixins
 
@@ -36,5 +38,5 @@ class PartnerViewSet(
         "PATCH": "partners:write",
     }
 
-    def selector(self, user):
+    def selector(self, user: Any) -> Any:
         return partners_visible_to(user)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from core.choices import Role
 from core.scopes import effective_role
 from core.serializers import ModelSerializer, StrictCountryField
@@ -24,7 +26,7 @@ class PartnerSerializer(ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
-    def to_representation(self, instance: Partner) -> dict:
+    def to_representation(self, instance: Partner) -> dict[str, Any]:
         data = super().to_representation(instance)
         request = self.context.get("request")
         if request is not None and effective_role(request.user) == Role.CUSTOMER:

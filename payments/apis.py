@@ -50,10 +50,10 @@ class FxRateViewSet(
     scope_map = {"GET": "fx:read", "POST": "fx:write"}
     filterset_fields = ["currency", "valid_from"]
 
-    def selector(self, user):
+    def selector(self, user: Any) -> Any:
         return FxRate.objects.all()
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         serializer.save(created_by=self.request.user)
 
 

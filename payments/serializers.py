@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, StrictBooleanField, StrictCharField
+from core.serializers import ModelSerializer, Serializer, StrictBooleanField, StrictCharField
 from core.validators import CurrencyField
 from payments.models import Dispute, FxRate, Payment, PaymentBatch
 
@@ -80,7 +80,7 @@ class DisputeSerializer(ModelSerializer):
         ]
 
 
-class DisputeResolveSerializer(serializers.Serializer):
+class DisputeResolveSerializer(Serializer):
     uphold = StrictBooleanField()
     resolution = StrictCharField(max_length=4000, allow_blank=True)
     adjustment_usd = serializers.DecimalField(
@@ -88,7 +88,7 @@ class DisputeResolveSerializer(serializers.Serializer):
     )
 
 
-class DisputeOpenSerializer(serializers.Serializer):
+class DisputeOpenSerializer(Serializer):
     """Only the shape is checked here; the request is looked up within the caller's scope
     by the service, so another tenant's request answers 404 like a missing one."""
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
@@ -42,7 +44,7 @@ class _OverlapCheckingAdmin(ScopedModelAdmin):
     """Saving a cap row re-runs the overlap check, so an edit cannot leave two rows
     for the same key effective at once (R-CAP-4 decision)."""
 
-    def save_model(self, request: HttpRequest, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         for overlap in program_apply_overlap_policy(program=obj.program):
             messages.warning(request, f"Overlap: {overlap}")

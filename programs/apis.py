@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import mixins
 
 from core.api import ScopedViewSet
@@ -14,5 +16,5 @@ class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     scope_map = {"GET": "programs:read"}
     pagination_class = None
 
-    def selector(self, user):
+    def selector(self, user: Any) -> Any:
         return programs_with_data().order_by("-window_start")

@@ -224,7 +224,7 @@ class CapRow(models.Model):
         help_text="Deals above this amount are not eligible (R-CAP-2).",
     )
     priority = models.SmallIntegerField(default=0, help_text="Higher is more specific (R-CAP-3).")
-    status = models.CharField(max_length=20, choices=RowStatus.choices, default=RowStatus.EFFECTIVE)
+    status = models.CharField(max_length=20, choices=RowStatus, default=RowStatus.EFFECTIVE)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:
@@ -273,7 +273,7 @@ class CombinedCapRow(models.Model):
         help_text='Cap per exclusive group, e.g. {"m365": "10000.00", "copilot": "5000.00"}.'
     )
     combined_cap = MoneyField()
-    status = models.CharField(max_length=20, choices=RowStatus.choices, default=RowStatus.EFFECTIVE)
+    status = models.CharField(max_length=20, choices=RowStatus, default=RowStatus.EFFECTIVE)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
     note = models.CharField(max_length=200, blank=True)
 

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
@@ -26,7 +27,7 @@ class RequestForm(forms.Form):
     partner_signer = forms.CharField(label="Signed for the partner by", max_length=120)
     partner_signed_on = forms.DateField(label="Partner signature date", widget=DATE)
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("kind") == PaymentRequest.Kind.INITIAL and not data.get("sow_value"):
             self.add_error("sow_value", "Enter the SOW value.")
@@ -59,7 +60,7 @@ class AmendForm(forms.Form):
     )
     partner_signed_on = forms.DateField(label="Partner signature date", widget=DATE, required=False)
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         kwargs = {k: v for k, v in data.items() if k != "document" and v not in (None, "")}
         kwargs["upload"] = data.get("document")

@@ -72,7 +72,7 @@ class PaymentRequest(TimeStampedModel):
                 name="request_overdue_candidates",
             ),
             # The review queue's order over open requests only: its first page is an index
-            # range scan whatever the number of decided requests (issue 9).
+            # range scan whatever the number of decided requests (`make bench`).
             models.Index(
                 fields=["due_by", "submitted_at", "id"],
                 condition=Q(status__in=["submitted", "info_requested"]),

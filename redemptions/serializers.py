@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.events import events_for
-from core.serializers import EventSerializer, ModelSerializer, StrictCharField
+from core.serializers import EventSerializer, ModelSerializer, Serializer, StrictCharField
 from redemptions.models import PaymentRequest, RequestDocument
 
 
@@ -57,7 +57,7 @@ class PaymentRequestSerializer(ModelSerializer):
         return EventSerializer(events_for("request", obj.pk), many=True).data  # type: ignore[return-value]
 
 
-class RequestSubmitSerializer(serializers.Serializer):
+class RequestSubmitSerializer(Serializer):
     kind = serializers.ChoiceField(choices=PaymentRequest.Kind.choices)
     document = serializers.FileField(help_text="The signed program template, as PDF.")
     sow_value = serializers.DecimalField(
@@ -69,7 +69,7 @@ class RequestSubmitSerializer(serializers.Serializer):
     partner_signed_on = serializers.DateField()
 
 
-class RequestAmendSerializer(serializers.Serializer):
+class RequestAmendSerializer(Serializer):
     document = serializers.FileField(required=False)
     sow_value = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, min_value=Decimal("0.01")
@@ -80,9 +80,9 @@ class RequestAmendSerializer(serializers.Serializer):
     partner_signed_on = serializers.DateField(required=False)
 
 
-class RejectReasonSerializer(serializers.Serializer):
+class RejectReasonSerializer(Serializer):
     reason = StrictCharField(max_length=4000, allow_blank=True)
 
 
-class QuestionSerializer(serializers.Serializer):
+class QuestionSerializer(Serializer):
     question = StrictCharField(max_length=4000, allow_blank=True)

@@ -1,4 +1,4 @@
-"""Issue 8.4: lockout with a cool-off, a fresh session on login, and a Content-Security-
+"""Accounts and sessions: lockout with a cool-off, a fresh session on login, and a Content-Security-
 Policy with no inline scripts on any page."""
 
 from __future__ import annotations

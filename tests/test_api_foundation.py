@@ -1,4 +1,4 @@
-"""API basics (issue 2.4): token auth, organisations, users, FX rates, programs, the
+"""API basics: token auth, organisations, users, FX rates, programs, the
 error format, and each role against the endpoints it must not reach."""
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def test_program_manager_creates_customer_partner_user_and_rate(as_role: Any) ->
     ],
 )
 def test_bad_customer_input_is_400_with_field_errors(
-    as_role: Any, payload: dict, field: str
+    as_role: Any, payload: dict[str, Any], field: str
 ) -> None:
     response = as_role(Role.PROGRAM_MANAGER).post("/api/v1/customers/", payload, format="json")
     assert response.status_code == 400
@@ -132,7 +132,7 @@ def test_duplicate_tpid_and_bad_currency_are_400(as_role: Any) -> None:
         ({"role": "reviewer", "email": "not-an-email"}, "email"),
     ],
 )
-def test_bad_user_input_is_400(as_role: Any, payload: dict, field: str) -> None:
+def test_bad_user_input_is_400(as_role: Any, payload: dict[str, Any], field: str) -> None:
     CustomerFactory(tpid="7000001")
     body = {
         "username": "newbie",
@@ -172,7 +172,7 @@ WRITE_ENDPOINTS = [
 @pytest.mark.parametrize("role", [Role.FIELD_REP, Role.REVIEWER, Role.CUSTOMER, Role.PARTNER])
 @pytest.mark.parametrize(("path", "payload"), WRITE_ENDPOINTS)
 def test_only_program_managers_write_set_up_data(
-    as_role: Any, role: str, path: str, payload: dict
+    as_role: Any, role: str, path: str, payload: dict[str, Any]
 ) -> None:
     assert as_role(role).post(path, payload, format="json").status_code == 403
 

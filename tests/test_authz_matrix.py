@@ -50,8 +50,6 @@ from tests.authz_expected import (
 )
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
 
-# Its module fixture builds one world: the whole module runs on one xdist worker.
-pytestmark = pytest.mark.xdist_group("authz_matrix")
 
 DAY = date(2024, 3, 1)  # FY24 program window; the world and every request live on this day
 MISSING_PK = 999999
@@ -199,6 +197,7 @@ ROUTE_ARG_OF = {
 
 def url_kwargs(world: dict[str, Any], route: str, *, missing: bool = False) -> dict[str, Any]:
     keys: dict[str, str] = {}
+    arg: str | None
     for arg in ROUTES[route][1]:
         if arg == "pk":
             prefix = max((p for p in PK_OF if route.startswith(p)), key=len, default=None)

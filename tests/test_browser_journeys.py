@@ -1,5 +1,5 @@
-"""Issue 3 journeys in Chromium against a live server: a field rep meets a refusal, fixes
-it and nominates; a program manager approves and issues; the customer forwards."""
+"""Nomination and issuance journeys in Chromium against a live server: a field rep meets a
+refusal, fixes it and nominates; a program manager approves and issues; the customer forwards."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Issues 4 and 5 in Chromium: a partner claims from a code, downloads the SOW, uploads it
-(a wrong PDF first) and follows the status; a reviewer asks for information, the partner
-amends, the reviewer approves, and the payment shows on the payments page and statement."""
+"""Partner redemption and QTM review in Chromium: a partner claims from a code, downloads
+the SOW, uploads it (a wrong PDF first) and follows the status; a reviewer asks for
+information, the partner amends, the reviewer approves, and the payment shows on the
+payments page and statement."""
 
 from __future__ import annotations
 

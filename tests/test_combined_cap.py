@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import time_machine
@@ -14,6 +14,7 @@ from django.db.models import Sum
 
 from core.choices import Role, Segment
 from nominations.services import nomination_approve, nomination_close_deal, nomination_create
+from partners.models import Partner
 from payments.models import Payment
 from payments.services import statement_for
 from redemptions.services import request_approve, request_submit
@@ -106,7 +107,7 @@ def test_without_a_second_group_no_combined_cap_applies(fy24: Any) -> None:
         final = request_approve(request_id=_request(deploy, partner, "final").pk, user=reviewer)
     assert final.payout_amount == Decimal("40000.00")
 
-    statement = statement_for(partner=partner.partner, period="2024-04")
+    statement = statement_for(partner=cast(Partner, partner.partner), period="2024-04")
     payments = Payment.objects.filter(
         partner=partner.partner, approved_on__year=2024, approved_on__month=4
     )

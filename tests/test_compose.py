@@ -16,12 +16,10 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-# Its module fixture builds one world: the whole module runs on one xdist worker.
-pytestmark = pytest.mark.xdist_group("compose")
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -82,7 +80,7 @@ def run_compose(
 def resolved_config(binary: Path, env: dict[str, str]) -> dict[str, Any]:
     result = run_compose(binary, COMPOSE_FILE, ["config", "--format", "json"], env)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return cast(dict[str, Any], json.loads(result.stdout))
 
 
 def test_compose_file_is_valid(compose: Path, compose_env: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""Issue 7: dashboard figures equal a hand count on a factory-built data set; charts and
+"""The program dashboard: figures equal a hand count on a factory-built data set; charts and
 their CSVs carry the same numbers; exports stream, neutralise formulas and respect roles."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import time_machine
@@ -133,13 +133,17 @@ def test_page_charts_and_csv_agree(world: dict[str, Any]) -> None:
     assert "<svg" in page and "$34,000" in page and "Funnel" in page
     rows = list(
         csv.reader(
-            io.StringIO(b"".join(client.get("/dashboard/segment.csv").streaming_content).decode())
+            io.StringIO(
+                b"".join(cast(Any, client.get("/dashboard/segment.csv")).streaming_content).decode()
+            )
         )
     )
     assert rows == [["segment", "usd"], ["enterprise", "30000.00"], ["smc_c", "4000.00"]]
     funnel = list(
         csv.reader(
-            io.StringIO(b"".join(client.get("/dashboard/funnel.csv").streaming_content).decode())
+            io.StringIO(
+                b"".join(cast(Any, client.get("/dashboard/funnel.csv")).streaming_content).decode()
+            )
         )
     )
     assert funnel[3] == ["issued", "3", "60000.00"]
@@ -153,7 +157,7 @@ def test_exports_stream_filter_and_neutralise(world: dict[str, Any]) -> None:
     client.force_login(world["pm"])
     response = client.get("/exports/vouchers.csv?segment=enterprise")
     assert response.streaming
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(cast(Any, response).streaming_content).decode())))
     assert len(rows) == 3 and rows[0][0] == "code"
     assert "'=HYPERLINK(1)" in [r[3] for r in rows]
     for kind in ("nominations", "requests", "payments"):

@@ -1,4 +1,4 @@
-"""Issue 9: the program dashboard's figures are computed once per filter and period, and
+"""The program dashboard's figures are computed once per filter and period, and
 the beat task keeps the unfiltered view fresh."""
 
 from __future__ import annotations

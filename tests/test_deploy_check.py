@@ -1,5 +1,5 @@
 """`check --deploy --fail-level WARNING` passes with the production settings and the
-environment the README documents (issue 2.9)."""
+environment docs/settings.md documents."""
 
 import os
 import subprocess

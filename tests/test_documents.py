@@ -6,17 +6,22 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader, PdfWriter
 
 from core.errors import ApplicationError
 from nominations.models import Nomination
+from partners.models import Partner
 from programs.models import Offer, Program, Workload
 from redemptions import documents, pdfcheck
 from redemptions.documents import CheckedDocument, check_document, read_upload
@@ -121,7 +126,7 @@ def upload(content: bytes, name: str = "signed.pdf") -> SimpleUploadedFile:
 
 
 def refusal(
-    content: bytes, *, code: str = CORPUS_CODE, template: str = SOW, **kw
+    content: bytes, *, code: str = CORPUS_CODE, template: str = SOW, **kw: Any
 ) -> ApplicationError:
     with pytest.raises(ApplicationError) as caught:
         check_document(upload=upload(content), voucher_code=code, template_id=template, **kw)
@@ -164,7 +169,7 @@ def test_template_is_prefilled_for_the_voucher(fy24: Program, kind: str, scheme:
         voucher.customer.tpid,
         "United Kingdom",
         "Fabrikam Deployment Services",
-        voucher.partner.partner_id,
+        cast(Partner, voucher.partner).partner_id,
         "M365 Deployment Offer",
         "Microsoft 365 E3",
         "Microsoft 365 E5",
@@ -384,7 +389,7 @@ def test_empty_upload_is_refused() -> None:
     assert_helpful(error)
 
 
-def test_max_bytes_argument_overrides_the_setting(settings, voucher: Voucher) -> None:
+def test_max_bytes_argument_overrides_the_setting(settings: Any, voucher: Voucher) -> None:
     pdf = render_template_pdf(voucher=voucher, kind="sow")
     error = refusal(pdf, code=voucher.code, max_bytes=1000)
     assert error.code == "too_large" and "the limit is 1,000 bytes." in error.message
@@ -411,7 +416,7 @@ class ChunksOnly:
     def __init__(self, content: bytes, chunk: int = 1000) -> None:
         self.content, self.chunk = content, chunk
 
-    def chunks(self):
+    def chunks(self) -> Iterator[bytes]:
         for start in range(0, len(self.content), self.chunk):
             yield self.content[start : start + self.chunk]
 
@@ -447,14 +452,16 @@ def test_read_upload_from_chunks_and_from_uploaded_files() -> None:
         "import sys; sys.stdout.write('[]')",
     ],
 )
-def test_a_failing_check_refuses_as_too_complex(monkeypatch, script: str) -> None:
+def test_a_failing_check_refuses_as_too_complex(
+    monkeypatch: pytest.MonkeyPatch, script: str
+) -> None:
     monkeypatch.setattr(documents, "CHECK_COMMAND", (sys.executable, "-c", script))
     error = refusal((CORPUS / "path_traversal.pdf").read_bytes())
     assert error.code == "too_complex"
     assert_helpful(error)
 
 
-def test_a_slow_check_is_killed_at_the_timeout(monkeypatch) -> None:
+def test_a_slow_check_is_killed_at_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         documents, "CHECK_COMMAND", (sys.executable, "-c", "import time; time.sleep(30)")
     )
@@ -478,7 +485,7 @@ def fake_check(condition: str) -> tuple[str, ...]:
     )
 
 
-def test_the_check_runs_with_memory_and_cpu_limits(monkeypatch) -> None:
+def test_the_check_runs_with_memory_and_cpu_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     limits = (
         "resource.getrlimit(resource.RLIMIT_AS) == (768 * 2**20, 768 * 2**20) "
         "and resource.getrlimit(resource.RLIMIT_CPU) == (10, 10)"
@@ -492,7 +499,7 @@ def test_the_check_runs_with_memory_and_cpu_limits(monkeypatch) -> None:
     assert refusal(content).code == "too_complex"
 
 
-def test_the_check_gets_no_secrets(monkeypatch) -> None:
+def test_the_check_gets_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "do-not-leak")
     monkeypatch.setattr(documents, "CHECK_COMMAND", fake_check("'SECRET_KEY' not in os.environ"))
     content = (CORPUS / "path_traversal.pdf").read_bytes()
@@ -536,10 +543,10 @@ def test_pdfcheck_is_free_of_django() -> None:
         "import sys, redemptions.pdfcheck; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'core')))"
     )
-    out = documents.subprocess.run(
+    out = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
         check=True,
-        cwd=documents.settings.BASE_DIR,
+        cwd=django_settings.BASE_DIR,
     )
     assert out.stdout.strip() == b"[]"

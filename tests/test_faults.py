@@ -1,4 +1,4 @@
-"""Issue 8, faults on real services: gunicorn, a Celery worker, Redis and PostgreSQL as
+"""Faults on real services: gunicorn, a Celery worker, Redis and PostgreSQL as
 deployed, with the fault injected into private instances on loopback (tests/servers.py).
 
 - Redis stopped while partners claim, submit and reviewers decide: every call answers 2xx,

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
 from rest_framework.test import APIClient
 
 from core.choices import Role
@@ -67,7 +68,9 @@ def test_forward_mails_the_partner_who_then_sees_and_claims(world: Any, on_commi
     assert response.status_code == 200, response.json()
     [sent] = mail.outbox
     assert sent.to == ["ops@adatum.example"] and code in sent.subject
-    assert "&lt;b&gt;Please&lt;/b&gt;" in sent.alternatives[0][0]  # escaped in HTML
+    assert "&lt;b&gt;Please&lt;/b&gt;" in cast(
+        str, cast(EmailMultiAlternatives, sent).alternatives[0][0]
+    )  # escaped in HTML
     assert partner.get(f"/api/v1/vouchers/{code}/").json()["status"] == "issued"
     mail.outbox.clear()
     with on_commit():

@@ -1,4 +1,4 @@
-"""Issue 8.3: oversized and malformed JSON and multipart bodies get 400/413, never a 500."""
+"""Hostile bodies: oversized and malformed JSON and multipart bodies get 400/413, never a 500."""
 
 from __future__ import annotations
 

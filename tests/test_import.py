@@ -23,9 +23,9 @@ from core.choices import Category, Role, Segment
 from core.errors import ApplicationError
 from core.models import Event
 from customers.models import Customer
-from imports import parsing, services
+from imports import parsing
 from imports.models import ImportJob
-from imports.services import import_commit, import_preview
+from imports.services import commit, import_commit, import_preview
 from nominations.models import Nomination
 from tests.factories import CustomerFactory, nominate, user_for_role
 
@@ -206,7 +206,7 @@ def test_a_unique_constraint_clash_falls_back_to_row_by_row(
     job = import_preview(user=rep, program=program, upload=upload(text))
     nominate(program, customers[2], rep)
     # Blind the commit-time check: the database constraint is the last line of defence.
-    monkeypatch.setattr(services, "held_groups_by_customer", lambda **kwargs: defaultdict(set))
+    monkeypatch.setattr(commit, "held_groups_by_customer", lambda **kwargs: defaultdict(set))
 
     job = import_commit(job_id=job.pk)
     assert job.created_count == 3
@@ -219,7 +219,7 @@ def test_a_unique_constraint_clash_falls_back_to_row_by_row(
 def test_commits_in_chunks_and_reports_progress(
     world: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "CHUNK", 2)
+    monkeypatch.setattr(commit, "CHUNK", 2)
     rep, program = world["rep"], world["fy24"]
     customers = [CustomerFactory() for _ in range(5)]
     text = csv_text(
@@ -236,12 +236,12 @@ def test_commits_in_chunks_and_reports_progress(
 def test_a_failed_commit_resumes_after_its_last_chunk(
     world: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "CHUNK", 2)
+    monkeypatch.setattr(commit, "CHUNK", 2)
     rep, program = world["rep"], world["fy24"]
     customers = [CustomerFactory() for _ in range(5)]
     text = csv_text(*(f"{x.tpid},DEPLOY,M365_E3,200000,2024-05-20,," for x in customers))
     job = import_preview(user=rep, program=program, upload=upload(text))
-    real_create = services._create
+    real_create = commit._create
     calls = {"n": 0}
 
     def crash_on_second_chunk(*args: Any, **kwargs: Any) -> Any:
@@ -250,7 +250,7 @@ def test_a_failed_commit_resumes_after_its_last_chunk(
             raise RuntimeError("worker lost")
         return real_create(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_create", crash_on_second_chunk)
+    monkeypatch.setattr(commit, "_create", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
         import_commit(job_id=job.pk)
     job.refresh_from_db()

@@ -1,4 +1,4 @@
-"""Issue 8, load: 20 partners submitting and 5 QTM reviewers deciding for LOAD_SECONDS
+"""Load: 20 partners submitting and 5 QTM reviewers deciding for LOAD_SECONDS
 (default 120) against gunicorn on PostgreSQL, with a Celery worker on Redis sending the
 mail. Afterwards: no 5xx, no payment twice (R-PAY-4), and every payment what the program
 rules say for its approved request (R-RED-2, R-RED-4, R-PUB-1, R-PUB-2, R-DOC-3, R-CAP-5,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core import mail as django_mail
+from django.core.mail import EmailMultiAlternatives
 
 from notifications.models import OutboundMail
 from notifications.services import mail_dispatch, mail_enqueue
@@ -40,7 +41,7 @@ def test_mail_is_sent_after_commit_with_cc_and_attachment(
     [sent] = django_mail.outbox
     assert sent.to == ["to@example.com"] and sent.cc == ["cc@example.com"]  # no duplicate address
     assert sent.attachments[0][0] == "v.pdf"
-    assert sent.alternatives[0][1] == "text/html"
+    assert cast(EmailMultiAlternatives, sent).alternatives[0][1] == "text/html"
 
 
 def test_dedupe_key_sends_once() -> None:
@@ -92,7 +93,7 @@ class BrokenBackend:
 
 def test_dispatch_publishes_chunks_with_a_short_argsrepr() -> None:
     """Workers get the outbox in chunks of DISPATCH_CHUNK ids; monitoring shows a summary
-    instead of Celery's repr of every id (half the cost of publishing, issue 9)."""
+    instead of Celery's repr of every id (half the cost of publishing, `make bench`)."""
     from unittest import mock
 
     from django.test import TestCase

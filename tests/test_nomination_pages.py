@@ -1,4 +1,4 @@
-"""The nomination and voucher pages (issue 3): what each role sees and may do in a browser."""
+"""The nomination and voucher pages: what each role sees and may do in a browser."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Nominations and voucher issuance through the API (issue 3): every role, every refusal
+"""Nominations and voucher issuance through the API: every role, every refusal
 with its rule ID, the mail that goes out, and other tenants' objects answering 404."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Browser basics (issue 2.5): login, logout, a home page per role, the admin and the
+"""Browser basics: login, logout, a home page per role, the admin and the
 mail page for program managers only."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from tests.factories import PartnerFactory, user_for_role
 
 pytestmark = pytest.mark.django_db
 
-HOME_TEXT = {
+HOME_TEXT: dict[str, str] = {
     Role.PROGRAM_MANAGER: "You run the program",
     Role.FIELD_REP: "You nominate customers",
     Role.REVIEWER: "You review partners",

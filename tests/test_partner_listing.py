@@ -1,4 +1,4 @@
-"""Issue 9: a partner's vouchers read for a list (one union of index lookups) are the same
+"""A partner's vouchers read for a list (one union of index lookups) are the same
 set as for one voucher (the OR with EXISTS), and the list page pages by a capped count."""
 
 from __future__ import annotations

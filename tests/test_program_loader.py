@@ -1,12 +1,14 @@
-"""Program data, not code (issue 2.3): the FY24 file loads, reloads as a no-op, and
+"""Program data, not code: the FY24 file loads, reloads as a no-op, and
 its overlapping R-CAP-4 rows are detected with the lower one kept effective."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from django.core.management import call_command
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _snapshot() -> dict[str, list[dict]]:
+def _snapshot() -> dict[str, list[dict[str, Any]]]:
     out = {}
     for model in (Program, CapRow, CombinedCapRow, Offer, Workload, CountryList):
         out[model.__name__] = [model_to_dict(o) for o in model.objects.order_by("pk")]
@@ -45,7 +47,7 @@ def test_overlapping_copilot_rows_keep_the_lower_cap_effective(fy24: Program) ->
     superseded = CombinedCapRow.objects.filter(status=RowStatus.SUPERSEDED).select_related(
         "superseded_by"
     )
-    assert {(r.key, r.superseded_by.key) for r in superseded} == {
+    assert {(r.key, cast(CombinedCapRow, r.superseded_by).key) for r in superseded} == {
         ("ent-feb5-mar31-b", "ent-feb5-mar31-a"),
         ("smc-feb5-mar31-b", "smc-feb5-mar31-a"),
     }
@@ -161,7 +163,7 @@ def test_demo_program_extends_fy24_with_dates_moved() -> None:
     assert fy24 is None  # extends reads the file, it does not need FY24 loaded
     assert (demo.window_start.year, demo.window_end.year) == (2026, 2027)
     row = demo.cap_rows.get(key="deploy-q4-large")
-    assert (row.window_start.isoformat(), row.deal_closed_by.isoformat()) == (
+    assert (row.window_start.isoformat(), cast(date, row.deal_closed_by).isoformat()) == (
         "2027-04-01",
         "2027-06-30",
     )

@@ -1,4 +1,4 @@
-"""Issue 9.4: every list page and list endpoint runs the same number of queries at two
+"""Query budgets: every list page and list endpoint runs the same number of queries at two
 data sizes, so an N+1 cannot land."""
 
 from __future__ import annotations

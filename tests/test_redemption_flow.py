@@ -1,12 +1,12 @@
-"""Issues 4 and 5 through the API: templates, signed uploads, requests, review, payouts,
-payments, statements, batches, disputes and extensions, for every role."""
+"""Partner redemption and QTM review through the API: templates, signed uploads, requests,
+review, payouts, payments, statements, batches, disputes and extensions, for every role."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import time_machine
@@ -126,7 +126,8 @@ def test_submit_stores_the_exact_bytes_and_sets_the_review_target(world: Any) ->
     assert body["status"] == "submitted" and body["due_by"] == "2024-03-06"  # Fri + 3 business days
     document = RequestDocument.objects.get()
     assert document.sha256 == hashlib.sha256(content).hexdigest()
-    assert ".." not in document.file.name and "passwd" not in document.file.name
+    file_name = cast(str, document.file.name)  # a stored file has a name
+    assert ".." not in file_name and "passwd" not in file_name
     with document.file.open("rb") as stored:
         assert stored.read() == content
     download = world["partner"].get(body["documents"][0]["url"])
@@ -159,7 +160,9 @@ def test_refused_document_stores_nothing(world: Any) -> None:
         ({"sow_value": ""}, "sow_value"),
     ],
 )
-def test_signatures_and_sow_value_are_required(world: Any, overrides: dict, field: str) -> None:
+def test_signatures_and_sow_value_are_required(
+    world: Any, overrides: dict[str, Any], field: str
+) -> None:
     with time_machine.travel(DAY, tick=False):
         response = submit(world["partner"], world["voucher"], **overrides)
     assert response.status_code == 400 and field in response.json()["fields"], response.json()

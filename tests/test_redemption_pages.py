@@ -1,4 +1,4 @@
-"""The partner, reviewer and payment pages (issues 4 and 5) and who may reach them."""
+"""The partner, reviewer and payment pages and who may reach them."""
 
 from __future__ import annotations
 

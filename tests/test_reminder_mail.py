@@ -1,4 +1,4 @@
-"""Issue 9: reminder mails are filled from a template rendered once (and, on PostgreSQL,
+"""Reminder mails are filled from a template rendered once (and, on PostgreSQL,
 composed by the database); both give exactly what Django's render gives."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from vouchers.models import ReminderMarker, Voucher
 from vouchers.reminders.mail import (
     EXPIRY_FIELDS,
     POE_FIELDS,
+    MailRow,
     Stamp,
     _nest,
     day_text,
@@ -36,7 +37,7 @@ TRICKY = 'O\'Brien & <Sons> "Ltd"'
 @pytest.mark.parametrize("template", ["mail/expiry_reminder", "mail/poe_reminder"])
 @pytest.mark.parametrize("partner", [True, False])
 def test_a_stamp_fills_exactly_as_django_renders(template: str, partner: bool) -> None:
-    fields = EXPIRY_FIELDS if template == "mail/expiry_reminder" else POE_FIELDS
+    fields: tuple[str, ...] = EXPIRY_FIELDS if template == "mail/expiry_reminder" else POE_FIELDS
     values = {
         "voucher.customer.name": TRICKY,
         "voucher.code": "ABCD-EFGH-JKMN-PQR7",
@@ -107,7 +108,7 @@ def test_the_run_writes_what_the_python_builder_gives(fy24: Any) -> None:
         Voucher.objects.filter(pk__in=ids).order_by("pk").values_list(*reminders.DUE_COLUMNS)
     )
     built = [reminders._expiry_mail(due, 30, today) for due in reminders._dues(rows)]
-    expected = {m.dedupe_key: m for m in built}
+    expected: dict[str | None, MailRow] = {m.dedupe_key: m for m in built}
     written = {m.dedupe_key: m for m in OutboundMail.objects.filter(kind="expiry_reminder")}
     assert written.keys() == expected.keys()
     for key, mail in written.items():

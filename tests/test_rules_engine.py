@@ -10,7 +10,7 @@ import calendar
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -522,7 +522,11 @@ def test_r_cap_3_q4_issued_row_wins_for_large_deals(rules: ProgramRules) -> None
 
 @pytest.mark.parametrize("segment", ["enterprise", "smc_c"])
 def test_r_cap_2_q4_limit(rules: ProgramRules, segment: str) -> None:
-    q4 = {"segment": segment, "deal_date": date(2024, 4, 10), "issue_date": date(2024, 4, 15)}
+    q4: dict[str, Any] = {
+        "segment": segment,
+        "deal_date": date(2024, 4, 10),
+        "issue_date": date(2024, 4, 15),
+    }
     at_limit = evaluate(rules, amount="950000.00", **q4)
     assert_ok(at_limit)
     assert cap_of(at_limit) == (Decimal("95000"), "deploy-q4-large")
@@ -556,7 +560,7 @@ def test_r_cap_3_q4_row_ends_with_the_quarter(rules: ProgramRules) -> None:
 
 
 def test_r_cap_3_q4_row_only_for_deals_above_750k(rules: ProgramRules) -> None:
-    q4 = {"deal_date": date(2024, 4, 10), "issue_date": date(2024, 4, 15)}
+    q4: dict[str, Any] = {"deal_date": date(2024, 4, 10), "issue_date": date(2024, 4, 15)}
     assert cap_of(evaluate(rules, amount="750000.00", **q4)) == (Decimal("75000"), "deploy-ent-h2")
     assert cap_of(evaluate(rules, **smc(amount="750000.00"), **q4)) == (
         Decimal("25000"),
@@ -622,7 +626,7 @@ def test_r_cap_2_migrate_enterprise_limit(rules: ProgramRules) -> None:
 
 
 def test_r_cap_3_migrate_q4_row(rules: ProgramRules) -> None:
-    q4 = {"deal_date": date(2024, 4, 10), "issue_date": date(2024, 4, 15)}
+    q4: dict[str, Any] = {"deal_date": date(2024, 4, 10), "issue_date": date(2024, 4, 15)}
     result = evaluate(rules, amount="950000.00", **q4, **migrate())
     assert_ok(result)
     assert cap_of(result) == (Decimal("95000"), "migrate-q4-large")
@@ -907,7 +911,7 @@ def test_property_value_never_above_the_cap(rules: ProgramRules, case: dict[str,
     value = result.suggested_value
     assert value is not None
     assert Decimal("0") <= value <= cap.cap
-    assert value.as_tuple().exponent >= -2
+    assert cast(int, value.as_tuple().exponent) >= -2
     assert value == value.quantize(Decimal("0.01"))
     expected = (amount * Decimal("0.10")).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     assert value == min(expected, cap.cap)

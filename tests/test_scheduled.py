@@ -1,4 +1,4 @@
-"""Issue 6: reminders, expiry, overdue reviews, POE reminders, batches and statements:
+"""Scheduled work: reminders, expiry, overdue reviews, POE reminders, batches and statements:
 each threshold at most once, the nearest only after an outage, safe to run twice."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.core import mail
 from core.choices import Role
 from core.models import Event
 from notifications.models import OutboundMail
+from notifications.services import mail_dispatch_on_commit
 from payments.models import FxRate, PaymentBatch
 from payments.tasks import export_payment_batch, send_monthly_statements
 from redemptions import reminders as poe_reminders
@@ -146,7 +147,7 @@ def test_a_crash_mid_run_neither_duplicates_nor_skips(
 ) -> None:
     vouchers = bulk_vouchers(fy24, 1200, issued_on=ISSUED, expires_on=EXPIRES)
     monkeypatch.setattr(reminders, "BATCH", 500)
-    real = reminders.mail_dispatch_on_commit
+    real = mail_dispatch_on_commit  # what reminders calls, until patched below
     calls = {"n": 0}
 
     def crashing(mail_ids: list[int]) -> None:

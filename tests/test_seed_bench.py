@@ -1,4 +1,4 @@
-"""Issue 9: `seed_bench` builds a realistic data set with bulk inserts, and every row it
+"""`seed_bench` builds a realistic data set with bulk inserts, and every row it
 writes satisfies the models' database constraints."""
 
 from __future__ import annotations

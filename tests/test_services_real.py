@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -18,6 +18,9 @@ from notifications.models import OutboundMail
 from notifications.services import mail_enqueue
 from tests.conftest import worker_env
 from tests.factories import CustomerFactory
+
+if TYPE_CHECKING:
+    from kombu.transport.redis import Channel as RedisChannel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,8 +44,10 @@ def test_worker_process_delivers_outbox_mail_over_redis(tmp_path: Path, settings
 
     previous = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
-    app.conf.broker_url = settings.REDIS_URL
-    app.connection_for_write().default_channel.client.flushdb()  # stale messages of earlier runs
+    # Settings.broker_url is a read-only property in celery-types; the item is the same key.
+    app.conf["broker_url"] = settings.REDIS_URL
+    channel = cast("RedisChannel", app.connection_for_write().default_channel)
+    channel.client.flushdb()  # stale messages of earlier runs
     env = worker_env(tmp_path)
     worker = subprocess.Popen(
         [
@@ -90,5 +95,5 @@ def test_worker_process_delivers_outbox_mail_over_redis(tmp_path: Path, settings
         except subprocess.TimeoutExpired:
             worker.kill()
             out, _ = worker.communicate()
-        app.conf.task_always_eager, app.conf.broker_url = previous
+        app.conf.task_always_eager, app.conf["broker_url"] = previous
     assert b"Traceback" not in out, out.decode()[-2000:]

@@ -1,4 +1,4 @@
-"""The voucher detail's PostgreSQL statement (vouchers/detail.py) answers exactly what the
+"""The voucher detail's PostgreSQL statement (vouchers/detail_sql.py) answers exactly what the
 serializer answers, and 404 exactly where the selector says no, for every role; and the
 prepared token lookup (core/authentication.py) authenticates as DRF's does."""
 
@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from core.choices import Role
 from core.events import event_record
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
-from vouchers import detail
+from vouchers import detail_sql
 from vouchers.models import Voucher
 from vouchers.selectors import vouchers_visible_to
 from vouchers.serializers import VoucherSerializer
@@ -76,12 +76,12 @@ def serializer_json(voucher: Voucher) -> Any:
 
 
 def test_same_document_and_same_404s_for_every_role(world: dict[str, Any]) -> None:
-    assert detail.fast_detail_available()
+    assert detail_sql.fast_detail_available()
     checked = 0
     for name, user in world["users"].items():
         visible = set(vouchers_visible_to(user).values_list("pk", flat=True))
         for voucher in world["vouchers"]:
-            body = detail.voucher_detail_json(user=user, code=voucher.code)
+            body = detail_sql.voucher_detail_json(user=user, code=voucher.code)
             if voucher.pk in visible:
                 assert body is not None, (name, voucher.code)
                 assert json.loads(body) == serializer_json(voucher), name
@@ -95,7 +95,7 @@ def test_timestamps_with_and_without_microseconds_as_drf_writes_them(
     world: dict[str, Any],
 ) -> None:
     claimed = world["vouchers"][0]
-    body = detail.voucher_detail_json(user=world["users"]["pm"], code=claimed.code)
+    body = detail_sql.voucher_detail_json(user=world["users"]["pm"], code=claimed.code)
     assert body is not None
     stamps = [event["at"] for event in json.loads(body)["events"]]
     assert any("." not in at for at in stamps)  # the travelled-to midnight rows
@@ -110,7 +110,7 @@ def test_the_cached_visibility_sql_is_the_selectors(world: dict[str, Any]) -> No
 
     for user in world["users"].values():
         fresh, params = vouchers_visible_to(user).order_by().values("pk").query.sql_with_params()
-        cached = detail._visible_sql(
+        cached = detail_sql._visible_sql(
             effective_role(user), user.pk, user.customer_id, user.partner_id
         )
         assert cached == (fresh, tuple(params))

@@ -1,4 +1,4 @@
-"""Issue 6 on the real broker: two worker processes drain the same reminders over Redis
+"""Scheduled work on the real broker: two worker processes drain the same reminders over Redis
 with no duplicate and no gap, and a worker killed (SIGKILL) mid-run leaves, after a
 restart, exactly one mail per due reminder."""
 
@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.conf import settings as django_settings
@@ -22,6 +22,9 @@ from notifications.models import OutboundMail
 from tests.conftest import worker_env
 from tests.factories import bulk_vouchers
 from vouchers.models import ReminderMarker
+
+if TYPE_CHECKING:
+    from kombu.transport.redis import Channel as RedisChannel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,13 +37,14 @@ def broker(settings: Any) -> Iterator[Any]:
 
     previous = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
-    app.conf.broker_url = django_settings.REDIS_URL
+    # Settings.broker_url is a read-only property in celery-types; the item is the same key.
+    app.conf["broker_url"] = django_settings.REDIS_URL
     with app.connection_for_write() as conn:
-        conn.default_channel.client.flushdb()
+        cast("RedisChannel", conn.default_channel).client.flushdb()
     try:
         yield app
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = previous
+        app.conf.task_always_eager, app.conf["broker_url"] = previous
 
 
 @pytest.fixture

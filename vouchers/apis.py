@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from core.api import ScopedViewSet
 from core.ratelimit import rate_limit
 from core.scopes import acting_user
-from vouchers.detail import fast_detail_available, voucher_detail_json
+from vouchers.detail_sql import fast_detail_available, voucher_detail_json
 from vouchers.extensions import extension_decide, extension_request
 from vouchers.models import Extension, Voucher
 from vouchers.pdf import render_voucher_pdf, voucher_pdf_filename
@@ -69,8 +69,9 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     def retrieve(  # type: ignore[override]  # the PostgreSQL path sends JSON bytes
         self, request: Request, *args: Any, **kwargs: Any
     ) -> HttpResponse:
-        """One voucher with its history. On PostgreSQL one statement builds the document
-        (vouchers/detail.py); elsewhere the serializer does."""
+        """One voucher with its history."""
+        # On PostgreSQL one statement builds the document (vouchers/detail_sql.py);
+        # elsewhere the serializer does.
         if not fast_detail_available():
             return super().retrieve(request, *args, **kwargs)
         code = code_or_error(kwargs["code"])

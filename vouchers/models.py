@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -86,8 +88,8 @@ class Voucher(TimeStampedModel):
         return self.code
 
     @property
-    def remaining(self):
-        return self.value - self.paid_total
+    def remaining(self) -> Decimal:
+        return Decimal(self.value - self.paid_total)
 
     @transition(field=status, source=Status.ISSUED, target=Status.CLAIMED)
     def claim(self) -> None:

@@ -6,6 +6,7 @@ from django.http import Http404
 
 from accounts.models import User
 from core.choices import Role
+from core.db import table
 from core.errors import ApplicationError
 from core.scopes import effective_role
 from vouchers.codes import MalformedCode, normalise_code
@@ -15,9 +16,9 @@ from vouchers.models import Forward, Voucher
 # forwarded to it (R-VOU-4). Written as SQL: building the union with querysets cost more
 # Python than running it.
 PARTNER_VOUCHERS = (
-    "SELECT id FROM vouchers_voucher WHERE partner_id = %s "
-    "UNION SELECT f.voucher_id FROM vouchers_forward f "
-    "JOIN vouchers_voucher v ON v.id = f.voucher_id "
+    f"SELECT id FROM {table(Voucher)} WHERE partner_id = %s "  # noqa: S608 - names from _meta
+    f"UNION SELECT f.voucher_id FROM {table(Forward)} f "
+    f"JOIN {table(Voucher)} v ON v.id = f.voucher_id "
     "WHERE f.partner_id = %s AND v.status = 'issued' AND v.partner_id IS NULL"
 )
 
@@ -27,7 +28,7 @@ def vouchers_visible_to(user: User, *, listing: bool = False) -> QuerySet[Vouche
     organisation's; a partner those it has claimed or that were forwarded to it.
 
     `listing`: the same set, phrased for reading many rows. A partner's list with the OR
-    below made PostgreSQL read every voucher (issue 9: the first page grew with the whole
+    below made PostgreSQL read every voucher (`make bench`: the first page grew with the whole
     table), while for one voucher by code the OR is the cheapest plan."""
     base = Voucher.objects.select_related("customer", "offer", "partner", "program")
     role = effective_role(user)

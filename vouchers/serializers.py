@@ -5,7 +5,13 @@ from typing import Any
 from rest_framework import serializers
 
 from core.events import events_for
-from core.serializers import EventSerializer, ModelSerializer, StrictBooleanField, StrictCharField
+from core.serializers import (
+    EventSerializer,
+    ModelSerializer,
+    Serializer,
+    StrictBooleanField,
+    StrictCharField,
+)
 from vouchers.models import Extension, Voucher
 
 
@@ -47,14 +53,14 @@ class VoucherSerializer(ModelSerializer):
         return EventSerializer(events_for("voucher", obj.pk), many=True).data  # type: ignore[return-value]
 
 
-class ForwardSerializer(serializers.Serializer):
+class ForwardSerializer(Serializer):
     partner = StrictCharField(
         max_length=32, help_text="The partner ID of a FastTrack Ready Partner."
     )
     message = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class DeclineSerializer(serializers.Serializer):
+class DeclineSerializer(Serializer):
     reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -88,6 +94,6 @@ class ExtensionSerializer(ModelSerializer):
         ]
 
 
-class ExtensionDecisionSerializer(serializers.Serializer):
+class ExtensionDecisionSerializer(Serializer):
     approve = StrictBooleanField()
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")

@@ -102,7 +102,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Hot reads prepare their statement on the server (vouchers/detail.py); turn off behind a
+# Hot reads prepare their statement on the server (vouchers/detail_sql.py); turn off behind a
 # PgBouncer in transaction mode, where a prepared statement does not follow the session.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -163,7 +163,7 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Files: uploaded documents are private. The default is a local folder outside the
 # web root; S3 or Azure Blob are chosen with STORAGE_BACKEND (README: "Settings").
 STORAGE_BACKEND = env("STORAGE_BACKEND", default="local")
-_private_storage: dict = {
+_private_storage: dict[str, Any] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": str(Path(env("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))))},
 }
@@ -208,7 +208,7 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="FastTrack Vouchers <vouchers@example.com>")
 
-# Vouchers per transaction in the reminder and expiry jobs (issue 9: big batches keep the
+# Vouchers per transaction in the reminder and expiry jobs (the benchmark: big batches keep the
 # jobs near the speed of the database; tests make them small to stop a worker mid-run).
 REMINDER_BATCH = env.int("REMINDER_BATCH", default=50_000)
 
@@ -225,7 +225,7 @@ if REDIS_URL:
     # Short socket timeouts: with Redis unreachable, a publish from a request gives up in
     # seconds (core.tasks.enqueue leaves the work to a sweep) instead of hanging the worker.
     # BRPOP answers within 1 s, well inside socket_timeout.
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "visibility_timeout": 3600,
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
@@ -250,7 +250,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # One beat runs these; every task is idempotent and can also be called synchronously.
-CELERY_BEAT_SCHEDULE: dict = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "dispatch-pending-mail": {
         "task": "notifications.tasks.dispatch_pending_mail",
         "schedule": 60.0,
@@ -302,8 +302,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.PortalAutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["core.querying.StrictFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "core.querying.StrictLimitOffsetPagination",
+    "DEFAULT_FILTER_BACKENDS": ["core.api_lists.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "core.api_lists.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -246,7 +246,7 @@ def _estimate(evaluation: Evaluation | None) -> dict[str, Any]:
     }
 
 
-def import_preview(*, user: User, program: Program, upload: File) -> ImportJob:
+def import_preview(*, user: User, program: Program, upload: File[Any]) -> ImportJob:
     """Reads the file, checks every row and saves the result as a previewed job. Raises
     `ApplicationError` for a file that cannot be imported at all."""
     manager = uploader_role(user) == Role.PROGRAM_MANAGER

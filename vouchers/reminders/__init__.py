@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.bulk import Writer
+from core.db import table
 from core.models import Event
 from notifications.models import OutboundMail
 from notifications.services import mail_dispatch_on_commit
@@ -229,7 +230,7 @@ def _passed(kind: str, vouchers: list[int], older: tuple[int, ...]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO vouchers_remindermarker (voucher_id, kind, days_before, outcome, "
+            f"INSERT INTO {table(ReminderMarker)} (voucher_id, kind, days_before, outcome, "  # noqa: S608 - names from _meta
             "mail_id, created_at) SELECT v, %s, d, %s, NULL, %s "
             "FROM unnest(%s::bigint[]) AS v CROSS JOIN unnest(%s::int[]) AS d "
             "ON CONFLICT DO NOTHING",
@@ -241,17 +242,17 @@ def _refresh_statistics() -> None:
     """PostgreSQL plans the next batch's "no marker yet" check from the table statistics;
     a first run over a near-empty marker table, told it is empty, chose a nested loop over
     a materialized scan of every marker just written (seconds turned into minutes at
-    100,000 vouchers, issue 9). Refreshing them between large batches keeps the plan an
+    100,000 vouchers, `make bench`). Refreshing them between large batches keeps the plan an
     index probe per voucher."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE vouchers_remindermarker")
+            cursor.execute(f"ANALYZE {table(ReminderMarker)}")
 
 
 def _locked_ids(qs: QuerySet[Voucher]) -> list[int]:
     """The next batch's primary keys, locked (SKIP LOCKED: another worker's are its own).
     Read with the cursor, not the queryset: turning 50,000 rows into Python through the
-    ORM's iterator cost more than the query (issue 9)."""
+    ORM's iterator cost more than the query (`make bench`)."""
     locked = qs.select_for_update(skip_locked=True, of=("self",)).values_list("pk")[:BATCH]
     sql, params = locked.query.get_compiler(using=locked.db).as_sql()
     with connection.cursor() as cursor:
@@ -347,26 +348,26 @@ def expire_vouchers(*, today: date | None = None) -> int:
 # key (`id > after`), so each reads only rows the last one did not: restarting from the
 # (status, expires_on) index made every batch step over the index entries of all the
 # vouchers expired before it. `make bench`: within 2x a bare UPDATE of the same rows.
-_EXPIRE_SQL = """
+_EXPIRE_SQL = f"""
 WITH due AS (
-    SELECT id, status FROM vouchers_voucher
+    SELECT id, status FROM {table(Voucher)}
     WHERE status IN (%(issued)s, %(claimed)s) AND expires_on < %(today)s AND id > %(after)s
     ORDER BY id
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
 ), changed AS (
-    UPDATE vouchers_voucher AS v SET status = %(expired)s, updated_at = %(now)s
+    UPDATE {table(Voucher)} AS v SET status = %(expired)s, updated_at = %(now)s
     FROM due WHERE v.id = due.id
     RETURNING v.id, due.status AS from_state
 ), events AS (
-    INSERT INTO core_event (subject, subject_id, action, from_state, to_state, actor_id, at,
+    INSERT INTO {table(Event)} (subject, subject_id, action, from_state, to_state, actor_id, at,
         reason, data)
-    SELECT 'voucher', id, 'expired', from_state, %(expired)s, NULL, %(now)s, '', '{}'::jsonb
+    SELECT 'voucher', id, 'expired', from_state, %(expired)s, NULL, %(now)s, '', '{{}}'::jsonb
     FROM changed
     RETURNING subject_id
 )
 SELECT count(*), COALESCE(max(subject_id), 0) FROM events
-"""
+"""  # noqa: S608 - table names from _meta, values are parameters
 
 
 def _expire_set_based(today: date) -> int:
@@ -388,4 +389,4 @@ def _expire_set_based(today: date) -> int:
             done, after = cursor.fetchone()
         total += done
         if done < EXPIRE_BATCH:
-            return total
+            return int(total)

@@ -1,7 +1,7 @@
 """Reminder mails at batch speed (R-VOU-8, R-NOT-1).
 
 A run may remind 100,000 vouchers; rendering two Django templates per voucher took about
-a millisecond each, a hundred times the cost of writing the row (issue 9). A `Stamp`
+a millisecond each, a hundred times the cost of writing the row (`make bench`). A `Stamp`
 renders the template once with markers in place of the per-voucher values and fills the
 markers by string joins, escaping as Django's autoescape does (`django.utils.html.escape`
 is the standard library's `html.escape`): the result is byte for

@@ -19,11 +19,27 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import User
+from core.db import table
+from customers.models import Customer
 from notifications.models import OutboundMail
-from vouchers.models import ReminderMarker
+from partners.models import Partner
+from programs.models import Offer
+from vouchers.models import ReminderMarker, Voucher
 from vouchers.reminders.mail import Stamp, _stamps, _url_parts
 
 # The template slots, as SQL over the batch row `d`.
+# Table names from the models. The nomination is reached through the voucher's relation:
+# nominations sits above vouchers in the layers.
+_USER = table(User)
+_VOUCHER = table(Voucher)
+_CUSTOMER = table(Customer)
+_OFFER = table(Offer)
+_PARTNER = table(Partner)
+_NOMINATION = table(Voucher._meta.get_field("nomination").related_model)
+_MAIL = table(OutboundMail)
+_MARKER = table(ReminderMarker)
+
 _SLOTS = {
     "voucher.customer.name": "d.customer",
     "voucher.code": "d.code",
@@ -131,17 +147,17 @@ def remind(*, kind: str, ids: list[int], days: int, today: date) -> list[int]:
         SELECT v.id, v.code, c.name AS customer, o.name AS offer, p.name AS partner,
             v.value, v.expires_on, (v.expires_on - %s::date) AS left_days,
             %s || v.code || %s AS url, %s || v.code || %s AS url_html, rep.email AS rep,
-            ARRAY(SELECT u.email FROM accounts_user u WHERE u.{people}_id = v.{people}_id
+            ARRAY(SELECT u.email FROM {_USER} u WHERE u.{people}_id = v.{people}_id
                   AND u.is_active AND u.email <> '' ORDER BY u.id) AS people
-        FROM vouchers_voucher v
-        JOIN customers_customer c ON c.id = v.customer_id
-        JOIN programs_offer o ON o.id = v.offer_id
-        LEFT JOIN partners_partner p ON p.id = v.partner_id
-        JOIN nominations_nomination n ON n.id = v.nomination_id
-        JOIN accounts_user rep ON rep.id = n.nominated_by_id
+        FROM {_VOUCHER} v
+        JOIN {_CUSTOMER} c ON c.id = v.customer_id
+        JOIN {_OFFER} o ON o.id = v.offer_id
+        LEFT JOIN {_PARTNER} p ON p.id = v.partner_id
+        JOIN {_NOMINATION} n ON n.id = v.nomination_id
+        JOIN {_USER} rep ON rep.id = n.nominated_by_id
         WHERE v.id = ANY(%s)
     ), mails AS (
-        INSERT INTO notifications_outboundmail (kind, dedupe_key, "to", cc, subject,
+        INSERT INTO {_MAIL} (kind, dedupe_key, "to", cc, subject,
             body_text, body_html, status, attempts, last_error, related_object, created_at)
         SELECT %s, %s || d.id || ':' || %s, a."to",
             CASE WHEN a.cc_all = '[]'::jsonb OR a."to" @> a.cc_all THEN '[]'::jsonb
@@ -154,7 +170,7 @@ def remind(*, kind: str, ids: list[int], days: int, today: date) -> list[int]:
         CROSS JOIN LATERAL (SELECT {to} AS "to", {cc} AS cc_all OFFSET 0) AS a
         RETURNING id, dedupe_key
     )
-    INSERT INTO vouchers_remindermarker (voucher_id, kind, days_before, outcome, mail_id,
+    INSERT INTO {_MARKER} (voucher_id, kind, days_before, outcome, mail_id,
         created_at)
     SELECT split_part(m.dedupe_key, ':', 3)::bigint, %s, %s, %s, m.id, %s FROM mails m
     RETURNING mail_id
