@@ -45,6 +45,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for marker in ("postgres", "redis", "browser"):
             if item.get_closest_marker(marker) and (reason := _service_missing(marker)):
                 item.add_marker(pytest.mark.skip(reason=reason))
+    # The slow runs (minutes of real servers under load) start first: under pytest-xdist
+    # the other workers' tests then run beside them instead of waiting behind them.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

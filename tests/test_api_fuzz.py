@@ -93,6 +93,7 @@ def demo_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
             yield
             transaction.set_rollback(True)
     finally:
+        _TOKENS.clear()
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
@@ -113,11 +114,17 @@ def rule_aware_positive_acceptance(ctx: CheckContext, response: Any, case: Any) 
     return positive_data_acceptance(ctx, response, case)
 
 
+_TOKENS: dict[str, str] = {}
+
+
 def _headers(role: str) -> dict[str, str]:
-    """The demo login of the role, by token (fuzz_schema has loaded the demo users)."""
-    user = User.objects.get(username=ROLES[role])
-    token, _ = Token.objects.get_or_create(user=user)
-    return {"Authorization": f"Token {token.key}"}
+    """The demo login of the role, by token (demo_world has loaded the demo users). The key
+    is looked up once per module run: no operation the fuzzer calls revokes a token, and a
+    refused token would fail the run's checks rather than pass unnoticed."""
+    if role not in _TOKENS:
+        user = User.objects.get(username=ROLES[role])
+        _TOKENS[role] = Token.objects.get_or_create(user=user)[0].key
+    return {"Authorization": f"Token {_TOKENS[role]}"}
 
 
 CASES: dict[str, int] = {}

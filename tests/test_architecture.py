@@ -5,6 +5,7 @@ layer contract in `.importlinter` is the one `make lint` checks."""
 from __future__ import annotations
 
 import configparser
+import re
 from pathlib import Path
 
 import grimp
@@ -90,3 +91,26 @@ def test_every_app_is_in_the_layer_contract() -> None:
     layered = set(CONFIG["importlinter:contract:layers"]["layers"].replace("|", " ").split())
     assert apps - {"config"} <= layered
     assert set(PACKAGES) - {"config"} == layered
+
+
+def _links(markdown: Path) -> list[str]:
+    """The relative link targets of a Markdown file, outside code blocks."""
+    text = re.sub(r"```.*?```", "", markdown.read_text(), flags=re.S)
+    targets = [m.group(1) for m in re.finditer(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)]
+    return [t for t in targets if not t.startswith(("http://", "https://", "mailto:"))]
+
+
+def test_the_readme_is_short_and_every_link_resolves() -> None:
+    """A newcomer reads the README in five minutes; everything it and docs/ link to is in
+    the repository."""
+    readme = ROOT / "README.md"
+    assert len(readme.read_text().splitlines()) <= 200
+    pages = [readme, *sorted((ROOT / "docs").glob("*.md"))]
+    broken = [
+        f"{page.name}: {target}"
+        for page in pages
+        for target in _links(page)
+        if not (page.parent / target).resolve().exists()
+    ]
+    assert broken == []
+    assert "docs/architecture.md" in _links(readme)

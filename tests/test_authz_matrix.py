@@ -50,7 +50,6 @@ from tests.authz_expected import (
 )
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
 
-
 DAY = date(2024, 3, 1)  # FY24 program window; the world and every request live on this day
 MISSING_PK = 999999
 OBJECT_ARGS = ("pk", "code", "tpid", "partner_id")  # URL arguments that name an object

@@ -20,7 +20,6 @@ from typing import Any, cast
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DJANGO_SERVICES = ("migrate", "web", "worker", "beat")

@@ -26,7 +26,12 @@ from vouchers.models import ReminderMarker
 if TYPE_CHECKING:
     from kombu.transport.redis import Channel as RedisChannel
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date.today()  # noqa: DTZ011 - the workers run on the real clock
 
