@@ -200,8 +200,8 @@ def median_decision_days(f: Filters) -> float | None:
     middle = list(
         decided.order_by("took").values_list("took", flat=True)[(count - 1) // 2 : count // 2 + 1]
     )
-    seconds = sum(t.total_seconds() for t in middle) / len(middle)
-    return float(round(seconds / 86400, 1))
+    seconds: float = sum(t.total_seconds() for t in middle) / len(middle)
+    return round(seconds / 86400, 1)
 
 
 def dashboard(f: Filters, *, today: date) -> Dashboard:
