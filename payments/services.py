@@ -60,6 +60,8 @@ def payment_record(
     uses the program FX rate for the partner's currency in force on `day`, half up to the
     cent (R-PAY-1). A request is paid at most once (R-PAY-4, a unique constraint), and the
     voucher's paid total grows by the USD amount in the same transaction."""
+    if (request is None) == (dispute is None):
+        raise TypeError("A payment pays either one request or one dispute.")
     rate = fx_rate_on(currency=partner.currency, day=day)
     if rate is None:
         raise StateConflict(
@@ -83,9 +85,8 @@ def payment_record(
                 approved_on=day,
             )
     except IntegrityError as exc:
-        raise StateConflict(
-            "This request was already paid.", rule="R-PAY-4", code="already_paid"
-        ) from exc
+        what = "request was already paid" if request else "dispute's adjustment was already paid"
+        raise StateConflict(f"This {what}.", rule="R-PAY-4", code="already_paid") from exc
     Voucher.objects.filter(pk=voucher.pk).update(paid_total=F("paid_total") + amount_usd)
     return payment
 

@@ -109,3 +109,14 @@ def test_a_request_is_paid_once_in_local_currency(fy24: Any) -> None:
     assert (payment.kind, payment.currency, payment.fx_rate) == ("payout", "EUR", Decimal("0.915"))
     assert Payment.objects.count() == 1
     assert Voucher.objects.get(pk=voucher.pk).paid_total == Decimal("333.33")
+
+
+def test_a_payment_pays_one_request_or_one_dispute() -> None:
+    """Neither or both is a programming error, refused before anything is written."""
+    with pytest.raises(TypeError):
+        payment_record(
+            voucher=Voucher(),
+            partner=PartnerFactory.build(),
+            amount_usd=Decimal("1.00"),
+            day=DAY,
+        )
