@@ -25,3 +25,13 @@ class Category(models.TextChoices):
 class Segment(models.TextChoices):
     ENTERPRISE = "enterprise", "Enterprise"
     SMC_C = "smc_c", "SMC-C"
+
+
+class LicensingChannel(models.TextChoices):
+    """How a deal is licensed (R-ELIG-2): CSP is a channel, not a customer category."""
+
+    EA = "ea", "Enterprise Agreement (EA)"
+    MCA_E = "mca_e", "Microsoft Customer Agreement for Enterprise (MCA-E)"
+    MPSA = "mpsa", "Microsoft Products and Services Agreement (MPSA)"
+    CSP = "csp", "Cloud Solution Provider (CSP)"
+    OTHER = "other", "Other"

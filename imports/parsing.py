@@ -17,7 +17,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.files import File
+from django.db.models import TextChoices
 
+from core.choices import LicensingChannel
 from core.errors import ApplicationError, Violation
 from core.money import CENT
 from nominations.models import AgreementType, MigrationSource
@@ -30,6 +32,7 @@ FORMAT = "FORMAT"
 REQUIRED_COLUMNS = ("customer_tpid", "offer", "workloads", "deal_value", "expected_close_date")
 OPTIONAL_COLUMNS = (
     "agreement_type",
+    "licensing_channel",
     "upsell_expansion",
     "migration_sources",
     "ecif_funded",
@@ -205,6 +208,7 @@ class RowValues:
     deal_value: Decimal | None
     expected_close_date: date | None
     agreement_type: str
+    licensing_channel: str
     upsell_expansion: bool
     migration_sources: list[str]
     ecif_funded: bool
@@ -229,6 +233,7 @@ def parse_row(cells: dict[str, str]) -> RowValues:
         deal_value=None,
         expected_close_date=None,
         agreement_type=AgreementType.NEW,
+        licensing_channel=LicensingChannel.EA,
         upsell_expansion=False,
         migration_sources=[],
         ecif_funded=False,
@@ -241,7 +246,16 @@ def parse_row(cells: dict[str, str]) -> RowValues:
         values.fail("offer", "the offer code is required (e.g. DEPLOY).")
     values.deal_value = _decimal(values, get("deal_value", ""))
     values.expected_close_date = _date(values, get("expected_close_date", ""))
-    values.agreement_type = _agreement(values, get("agreement_type", ""))
+    values.agreement_type = _choice(
+        values, "agreement_type", get("agreement_type", ""), AgreementType, AgreementType.NEW
+    )
+    values.licensing_channel = _choice(
+        values,
+        "licensing_channel",
+        get("licensing_channel", ""),
+        LicensingChannel,
+        LicensingChannel.EA,
+    )
     values.upsell_expansion = _boolean(values, "upsell_expansion", get("upsell_expansion", ""))
     values.ecif_funded = _boolean(values, "ecif_funded", get("ecif_funded", ""))
     values.migration_sources = _migration_sources(values, get("migration_sources", ""))
@@ -286,14 +300,17 @@ def _date(values: RowValues, text: str) -> date | None:
     return None
 
 
-def _agreement(values: RowValues, text: str) -> str:
+def _choice(
+    values: RowValues, column: str, text: str, choices: type[TextChoices], default: str
+) -> str:
+    """An optional code column: blank is the default, anything else must be a code."""
     key = column_key(text)
     if not key:
-        return AgreementType.NEW
-    if key in AgreementType.values:
+        return default
+    if key in choices.values:
         return key
-    values.fail("agreement_type", f"{text!r} is not one of {', '.join(AgreementType.values)}.")
-    return AgreementType.NEW
+    values.fail(column, f"{text!r} is not one of {', '.join(choices.values)}.")
+    return default
 
 
 def _boolean(values: RowValues, column: str, text: str) -> bool:

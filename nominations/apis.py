@@ -56,6 +56,7 @@ def evaluation_data(evaluation: Evaluation) -> dict[str, Any]:
         "violations": [v.as_dict() for v in evaluation.violations],
         "cap": evaluation.cap.cap if evaluation.cap else None,
         "cap_row": evaluation.cap.row_label if evaluation.cap else None,
+        "cap_reason": evaluation.cap.reason if evaluation.cap else None,
         "suggested_value": evaluation.suggested_value,
         "scheme": evaluation.scheme,
     }

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
+from core.choices import LicensingChannel
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from nominations.models import AgreementType, MigrationSource
@@ -37,6 +38,13 @@ class NominationForm(forms.Form):
     )
     expected_close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     agreement_type = forms.ChoiceField(choices=AgreementType.choices, initial="new")
+    licensing_channel = forms.ChoiceField(
+        choices=LicensingChannel.choices,
+        initial=LicensingChannel.EA,
+        required=False,
+        label="Licensing channel",
+        help_text="CSP deals are not eligible (R-ELIG-2).",
+    )
     upsell_expansion = forms.BooleanField(
         required=False, label="The purchase drives upsell or expansion (renewals and mid-term)"
     )
@@ -66,6 +74,10 @@ class NominationForm(forms.Form):
         code = self.data.get("program") if self.is_bound else None
         chosen = (programs.filter(code=code).first() if code else None) or programs.first()
         return cast("Program | None", chosen)
+
+    def clean_licensing_channel(self) -> str:
+        """Left out, the deal is an EA deal, as in the API (R-ELIG-2)."""
+        return str(self.cleaned_data.get("licensing_channel") or LicensingChannel.EA)
 
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, transition
 
+from core.choices import LicensingChannel
 from core.fields import MoneyField
 from core.models import TimeStampedModel
 
@@ -44,6 +45,13 @@ class Nomination(TimeStampedModel):
     deal_value = MoneyField(help_text="Expected qualifying purchase, USD.")
     expected_close_date = models.DateField()
     agreement_type = models.CharField(max_length=20, choices=AgreementType)
+    licensing_channel = models.CharField(
+        max_length=10,
+        choices=LicensingChannel,
+        default=LicensingChannel.EA,
+        db_default=LicensingChannel.EA,  # rows written in bulk SQL are EA deals too
+        help_text="How the deal is licensed; CSP deals are not eligible (R-ELIG-2).",
+    )
     upsell_expansion = models.BooleanField(
         default=False, help_text="Renewals and mid-term purchases must drive upsell or expansion."
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from core.choices import Category, Segment
+from core.choices import Category, LicensingChannel, Segment
 from core.errors import Violation
 from core.money import cents_down
 from programs.models import CapRow, CombinedCapRow, Offer, Program, RowStatus, Workload
@@ -23,7 +23,7 @@ INELIGIBLE_CATEGORIES = {
     Category.NON_PROFIT,
     Category.US_FEDERAL,
     Category.GPP,
-    Category.CSP,
+    Category.CSP,  # held for customers stored before CSP became a licensing channel
 }  # R-ELIG-2 names them; R-ELIG-1 covers any other category a program leaves out.
 
 
@@ -48,6 +48,7 @@ class DealFacts:
     upsell_expansion: bool = False
     migration_sources: Sequence[str] = ()
     ecif_funded: bool = False
+    licensing_channel: str = LicensingChannel.EA
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class CapResolution:
     max_deal: Decimal | None
     row_key: str
     row_label: str
+    # Why this row applies (R-CAP-3), in a sentence for the close-deal screen.
+    reason: str = ""
+    # When the deal is refused: what the standing row would admit instead.
+    standing_hint: str = ""
 
 
 @dataclass
@@ -80,6 +85,11 @@ def _segment_label(code: str) -> str:
 
 def _money(amount: Decimal) -> str:
     return f"${amount:,.2f}"
+
+
+def _admits(row: CapRow, amount: Decimal) -> bool:
+    """R-CAP-2: the row's deal-size limit lets the deal in."""
+    return row.max_deal is None or amount <= row.max_deal
 
 
 class ProgramRules:
@@ -130,15 +140,98 @@ class ProgramRules:
         """The applying row, most specific first (R-CAP-3)."""
         if offer.cap_source == Offer.CapSource.COMBINED:
             return self._combined_part(customer=customer, deal=deal, group=offer.exclusive_group)
-        candidates = [
-            row
-            for row in self.cap_rows
-            if row.offer_id == offer.pk and self._row_applies(row, customer=customer, deal=deal)
-        ]
+        candidates = sorted(
+            (
+                row
+                for row in self.cap_rows
+                if row.offer_id == offer.pk and self._row_applies(row, customer=customer, deal=deal)
+            ),
+            key=self._specificity,
+            reverse=True,
+        )
         if not candidates:
             return None
-        best = max(candidates, key=self._specificity)
-        return CapResolution(best.cap, best.max_deal, best.key, best.label)
+        best, *others = candidates
+        if _admits(best, deal.amount):
+            reason = "The most specific row that applies to this deal (R-CAP-3)."
+            if others:
+                reason = (
+                    f"The most specific of {len(candidates)} rows that apply to this deal "
+                    f"(R-CAP-3); it is chosen over “{others[0].label}”."
+                )
+            return CapResolution(best.cap, best.max_deal, best.key, best.label, reason)
+        # R-CAP-3 (round 2): a more specific row's deal limit never takes away what a
+        # standing row for the same offer, segment and workloads admits.
+        covered = [row for row in others if self._covers(row, offer=offer, deal=deal)]
+        for row in covered:
+            if _admits(row, deal.amount):
+                reason = (
+                    f"“{best.label}” excludes deals above {_money(best.max_deal or Decimal(0))}; "
+                    "a limited-time row adds opportunity and never takes it away, so the "
+                    "standing row applies (R-CAP-3)."
+                )
+                return CapResolution(row.cap, row.max_deal, row.key, row.label, reason)
+        return CapResolution(
+            best.cap,
+            best.max_deal,
+            best.key,
+            best.label,
+            standing_hint=self._standing_hint(best, others, covered, offer=offer, deal=deal),
+        )
+
+    def _gated_workloads(self, offer: Offer) -> set[str]:
+        """Workloads of `offer` that only a row requiring them covers (Office 365 E1+)."""
+        return {
+            row.required_workload.code
+            for row in self.cap_rows
+            if row.offer_id == offer.pk and row.required_workload is not None
+        }
+
+    def _covered_workloads(self, row: CapRow, *, offer: Offer) -> set[str]:
+        if row.required_workload is not None:
+            return set(self.offer_workloads[offer.code])
+        return set(self.offer_workloads[offer.code]) - self._gated_workloads(offer)
+
+    def _covers(self, row: CapRow, *, offer: Offer, deal: DealFacts) -> bool:
+        return set(deal.workloads) <= self._covered_workloads(row, offer=offer)
+
+    def _standing_hint(
+        self,
+        best: CapRow,
+        others: list[CapRow],
+        covered: list[CapRow],
+        *,
+        offer: Offer,
+        deal: DealFacts,
+    ) -> str:
+        """The sentence that follows an R-CAP-2 refusal: the standing row's own limit, or
+        which workloads would qualify under it when only `best` covers the deal's."""
+        if covered:
+            row = covered[0]
+            return (
+                f" The standing row “{row.label}” does not admit it either (deals above "
+                f"{_money(row.max_deal or Decimal(0))})."
+            )
+        admitting = [row for row in others if _admits(row, deal.amount)]
+        if not admitting:
+            return ""
+        # The standing row: the most specific of the least prioritised (not limited-time).
+        lowest = min(r.priority for r in admitting)
+        row = next(r for r in admitting if r.priority == lowest)
+        names = [
+            self.workloads[code].name
+            for code in self.offer_workloads[offer.code]
+            if code in self._covered_workloads(row, offer=offer)
+        ]
+        only = [
+            self.workloads[code].name
+            for code in dict.fromkeys(deal.workloads)
+            if code in self.workloads and code not in self._covered_workloads(row, offer=offer)
+        ]
+        return (
+            f" {', '.join(only)} qualifies only under “{best.label}”; under the standing row "
+            f"“{row.label}” these workloads would qualify: {', '.join(sorted(names))}."
+        )
 
     @staticmethod
     def _specificity(row: CapRow) -> tuple[object, ...]:
@@ -196,7 +289,11 @@ class ProgramRules:
         if stage not in ("nomination", "close"):
             raise ValueError(f"stage must be 'nomination' or 'close', not {stage!r}")
         result = Evaluation(scheme=self.scheme_for(customer))
+        offer = self.offers.get(deal.offer)
         self._check_customer(result, customer)
+        if offer is None or offer.prior_licence_threshold:
+            self._check_licences(result, customer)
+        self._check_channel(result, deal)
         self._check_dates(result, deal, stage=stage, today=today)
         if deal.ecif_funded:
             result.fail(
@@ -212,7 +309,6 @@ class ProgramRules:
         if deal.amount <= 0:
             result.fail("R-CAP-2", "The deal value must be more than zero.")
 
-        offer = self.offers.get(deal.offer)
         if offer is None:
             known = ", ".join(sorted(self.offers))
             result.fail("R-OFFER-1", f"{deal.offer!r} is not an offer of this program ({known}).")
@@ -240,7 +336,7 @@ class ProgramRules:
             result.fail(
                 "R-CAP-2",
                 f"Deals above {_money(cap.max_deal)} are not eligible under “{cap.row_label}”; "
-                f"this deal is {_money(deal.amount)}.",
+                f"this deal is {_money(deal.amount)}.{cap.standing_hint}",
             )
             return result
         if deal.amount > 0:
@@ -263,6 +359,10 @@ class ProgramRules:
                 else customer.category
             )
             result.fail(rule, f"{label} customers are not eligible for this program.")
+
+    def _check_licences(self, result: Evaluation, customer: CustomerFacts) -> None:
+        """R-ELIG-3, for the offers whose data says the threshold applies (the M365 offers;
+        the Copilot offer has none)."""
         limit = self.licence_limits.get(customer.segment)
         if limit is None:
             result.fail(
@@ -274,6 +374,21 @@ class ProgramRules:
                 f"{_segment_label(customer.segment)} customers must own fewer than {limit:,} "
                 f"M365 E3 licences before the promotion; {customer.name} owns "
                 f"{customer.e3_licenses:,}.",
+            )
+
+    def _check_channel(self, result: Evaluation, deal: DealFacts) -> None:
+        """R-ELIG-2: a deal licensed through an ineligible channel (CSP), whatever the
+        customer's category."""
+        if deal.licensing_channel in self.program.ineligible_licensing_channels:
+            label = (
+                LicensingChannel(deal.licensing_channel).label
+                if deal.licensing_channel in LicensingChannel.values
+                else deal.licensing_channel
+            )
+            result.fail(
+                "R-ELIG-2",
+                f"Deals licensed through {label} are not eligible for this program, whatever "
+                "the customer's category.",
             )
 
     def _check_dates(self, result: Evaluation, deal: DealFacts, *, stage: str, today: date) -> None:

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.choices import LicensingChannel
 from core.events import events_for
 from core.serializers import (
     EventSerializer,
@@ -28,6 +29,11 @@ class NominationInputSerializer(Serializer):
         child=serializers.ChoiceField(choices=MigrationSource.choices), required=False, default=list
     )
     ecif_funded = StrictBooleanField(default=False)
+    licensing_channel = serializers.ChoiceField(
+        choices=LicensingChannel.choices,
+        default=LicensingChannel.EA,
+        help_text="How the deal is licensed; `csp` is refused (R-ELIG-2).",
+    )
     notes = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
@@ -56,6 +62,7 @@ class NominationSerializer(ModelSerializer):
             "upsell_expansion",
             "migration_sources",
             "ecif_funded",
+            "licensing_channel",
             "notes",
             "nominated_by",
             "estimated_value",
@@ -102,5 +109,8 @@ class CheckResultSerializer(Serializer):
     violations = ViolationOut(many=True)
     cap = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     cap_row = StrictCharField(allow_null=True)
+    cap_reason = StrictCharField(
+        allow_null=True, allow_blank=True, help_text="Why that row applies (R-CAP-3)."
+    )
     suggested_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     scheme = StrictCharField()

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.choices import Role
+from core.choices import LicensingChannel, Role
 from core.dates import add_months
 from core.errors import ApplicationError, RuleViolation, StateConflict, Violation
 from core.events import event_record
@@ -47,6 +47,7 @@ def nomination_check(
     upsell_expansion: bool = False,
     migration_sources: Sequence[str] = (),
     ecif_funded: bool = False,
+    licensing_channel: str = LicensingChannel.EA,
     today: date | None = None,
 ) -> Evaluation:
     """Every rule a nomination must pass, without saving anything (the live form uses it)."""
@@ -60,6 +61,7 @@ def nomination_check(
         upsell_expansion=upsell_expansion,
         migration_sources=list(migration_sources),
         ecif_funded=ecif_funded,
+        licensing_channel=licensing_channel,
     )
     return ProgramRules(program).evaluate(
         customer=customer_facts(customer),
@@ -83,6 +85,7 @@ def nomination_create(
     upsell_expansion: bool = False,
     migration_sources: Sequence[str] = (),
     ecif_funded: bool = False,
+    licensing_channel: str = LicensingChannel.EA,
     notes: str = "",
 ) -> Nomination:
     if effective_role(user) != Role.FIELD_REP:
@@ -107,6 +110,7 @@ def nomination_create(
             upsell_expansion=upsell_expansion,
             migration_sources=migration_sources,
             ecif_funded=ecif_funded,
+            licensing_channel=licensing_channel,
         )
         if not evaluation.ok:
             raise RuleViolation.of(evaluation.violations)
@@ -124,6 +128,7 @@ def nomination_create(
                     upsell_expansion=upsell_expansion,
                     migration_sources=list(dict.fromkeys(migration_sources)),
                     ecif_funded=ecif_funded,
+                    licensing_channel=licensing_channel,
                     notes=notes,
                     nominated_by=user,
                     estimated_value=evaluation.suggested_value,
@@ -233,6 +238,7 @@ def deal_evaluate(
         upsell_expansion=nomination.upsell_expansion,
         migration_sources=nomination.migration_sources,
         ecif_funded=nomination.ecif_funded,
+        licensing_channel=nomination.licensing_channel,
     )
     evaluation = ProgramRules(nomination.program).evaluate(
         customer=customer_facts(nomination.customer),
@@ -311,6 +317,7 @@ def nomination_close_deal(
             value=final,
             cap=evaluation.cap.cap,
             cap_row=evaluation.cap.row_label,
+            cap_reason=evaluation.cap.reason,
             suggested_value=suggested,
             scheme=evaluation.scheme,
             issued_on=today,

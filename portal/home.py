@@ -20,6 +20,7 @@ from notifications.models import OutboundMail
 from partners.models import Partner
 from payments.models import FxRate
 from programs.models import CapRow, CombinedCapRow, Program, RowStatus
+from vouchers.expiry import not_expired
 from vouchers.models import Voucher
 from vouchers.selectors import vouchers_visible_to
 
@@ -120,7 +121,9 @@ def _partner(user: User) -> list[Task]:
             )
         ]
     tasks = []
-    forwarded = vouchers_visible_to(user).filter(status=Voucher.Status.ISSUED)
+    # R-VOU-2: an expired voucher, marked by the nightly job or not yet, asks nothing more.
+    live = vouchers_visible_to(user).filter(not_expired(timezone.localdate()))
+    forwarded = live.filter(status=Voucher.Status.ISSUED)
     for voucher in forwarded.order_by("expires_on")[:5]:
         tasks.append(
             Task(
@@ -131,7 +134,7 @@ def _partner(user: User) -> list[Task]:
                 "action",
             )
         )
-    claimed = vouchers_visible_to(user).filter(status=Voucher.Status.CLAIMED).count()
+    claimed = live.filter(status=Voucher.Status.CLAIMED).count()
     if claimed:
         tasks.append(
             Task(
@@ -156,9 +159,9 @@ def _customer(user: User) -> list[Task]:
         return []
     tasks = []
     today = timezone.localdate()
-    for voucher in (
-        vouchers_visible_to(user).filter(status=Voucher.Status.ISSUED).order_by("expires_on")[:5]
-    ):
+    # R-VOU-2: an expired voucher, marked by the nightly job or not yet, asks nothing more.
+    live = vouchers_visible_to(user).filter(not_expired(today))
+    for voucher in live.filter(status=Voucher.Status.ISSUED).order_by("expires_on")[:5]:
         days = (voucher.expires_on - today).days
         tasks.append(
             Task(
@@ -170,7 +173,7 @@ def _customer(user: User) -> list[Task]:
                 "warning" if days <= 30 else "action",
             )
         )
-    claimed = vouchers_visible_to(user).filter(status=Voucher.Status.CLAIMED).count()
+    claimed = live.filter(status=Voucher.Status.CLAIMED).count()
     if claimed:
         tasks.append(
             Task(

@@ -72,6 +72,12 @@ class Program(models.Model):
         validators=[_validate_str_list],
         help_text="Categories on the public-sector scheme when marked a public institution.",
     )
+    ineligible_licensing_channels = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[_validate_str_list],
+        help_text='Deals licensed through these channels are refused (R-ELIG-2), e.g. ["csp"].',
+    )
     cap_overlap_policy = models.CharField(
         max_length=20, choices=OverlapPolicy.choices, default=OverlapPolicy.KEEP_LOWER
     )
@@ -175,6 +181,11 @@ class Offer(models.Model):
     )
     workloads = models.ManyToManyField(Workload, related_name="offers")
     cap_source = models.CharField(max_length=20, choices=CapSource.choices, default=CapSource.ROWS)
+    prior_licence_threshold = models.BooleanField(
+        default=True,
+        help_text="The segment's prior M365 E3 licence threshold applies (R-ELIG-3); the "
+        "Copilot offer has none.",
+    )
 
     class Meta:
         ordering = ["program", "code"]

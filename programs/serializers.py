@@ -47,6 +47,7 @@ class OfferSerializer(ModelSerializer):
             "qualifying_migration_sources",
             "workloads",
             "cap_source",
+            "prior_licence_threshold",
         ]
 
 
@@ -140,6 +141,7 @@ class ProgramSerializer(ModelSerializer):
             "eligible_categories",
             "public_sector_categories",
             "public_institution_categories",
+            "ineligible_licensing_channels",
             "cap_overlap_policy",
             "source_file",
             "source_sha256",

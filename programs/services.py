@@ -285,6 +285,7 @@ def program_load(*, name: str) -> LoadReport:
                         of.get("qualifying_migration_sources", [])
                     ),
                     "cap_source": of.get("cap_source", Offer.CapSource.ROWS),
+                    "prior_licence_threshold": of.get("prior_licence_threshold", True),
                 },
             )
             up.set_m2m(obj.workloads, [workloads[w] for w in of["workloads"]])

@@ -35,6 +35,7 @@ from redemptions.services import (
     request_take,
 )
 from redemptions.template_pdfs import render_template_pdf
+from vouchers.expiry import refuse_if_expired
 from vouchers.models import Voucher
 from vouchers.selectors import voucher_for, vouchers_visible_to
 
@@ -198,8 +199,10 @@ class VoucherRedemptionViewSet(ScopedViewSet):
         responses={(200, "application/pdf"): OpenApiResponse(response=OpenApiTypes.BINARY)}
     )
     def template(self, request: Request, code: str, kind: str) -> HttpResponse:
-        """Claiming partner: the pre-filled SOW or POE template (R-DOC-1)."""
+        """Claiming partner: the pre-filled SOW or POE template (R-DOC-1); none once the
+        voucher expired, as no request can be submitted with it (R-VOU-2)."""
         voucher = self.get_object()
+        refuse_if_expired(voucher, "no request can be submitted with its templates any more.")
         if voucher.partner_id is None or voucher.partner_id != acting_user(request).partner_id:
             raise StateConflict(
                 "Claim the voucher to download its templates.", rule="R-VOU-5", code="not_claimed"

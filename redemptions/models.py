@@ -26,6 +26,10 @@ class PaymentRequest(TimeStampedModel):
         REJECTED = "rejected", "Rejected"
 
     OPEN_STATUSES = (Status.SUBMITTED, Status.INFO_REQUESTED)
+    # R-VOU-8 (round 2): a redemption is a request pending (taken by a reviewer or not),
+    # waiting for information or approved; a rejected request is none. Expiry reminders
+    # (vouchers.reminders) reach this through the voucher's relation.
+    REDEMPTION_STATUSES = (Status.SUBMITTED, Status.INFO_REQUESTED, Status.APPROVED)
 
     voucher = models.ForeignKey(
         "vouchers.Voucher", on_delete=models.PROTECT, related_name="payment_requests"

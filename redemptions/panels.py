@@ -14,6 +14,7 @@ from core.scopes import has_scope
 from redemptions.forms import RequestForm
 from redemptions.models import PaymentRequest
 from redemptions.selectors import next_step
+from vouchers.expiry import voucher_expired
 from vouchers.models import Voucher
 
 if TYPE_CHECKING:
@@ -21,9 +22,18 @@ if TYPE_CHECKING:
 
 
 def partner_next_steps(vouchers: Iterable[Voucher]) -> list[tuple[Voucher, str]]:
-    """Each voucher with the partner's next step on it (claimed vouchers only). The caller
-    prefetches `payment_requests`."""
-    return [(v, next_step(v)[1] if v.status == Voucher.Status.CLAIMED else "") for v in vouchers]
+    """Each voucher with the partner's next step on it (claimed vouchers only, and none once
+    expired, R-VOU-2). The caller prefetches `payment_requests`."""
+    today = timezone.localdate()
+    return [
+        (
+            v,
+            next_step(v)[1]
+            if v.status == Voucher.Status.CLAIMED and not voucher_expired(v, today=today)
+            else "",
+        )
+        for v in vouchers
+    ]
 
 
 def redemption_context(
@@ -48,7 +58,9 @@ def redemption_context(
         "requests": requests,
         "redeeming": redeeming,
         "next_step": step_text,
-        "can_submit": redeeming and step in ("initial", "final") and today <= voucher.expires_on,
+        "can_submit": redeeming
+        and step in ("initial", "final")
+        and not voucher_expired(voucher, today=today),
         "request_form": request_form or RequestForm(initial={"kind": kind}),
         "request_kind": request_form.data.get("kind", kind) if request_form else kind,
     }

@@ -6,6 +6,7 @@ from django.db.models import QuerySet, Sum
 
 from accounts.models import User
 from core.choices import Role
+from core.errors import Violation
 from core.scopes import effective_role
 from redemptions.models import PaymentRequest
 from redemptions.payouts import Payout, payout_for
@@ -28,6 +29,14 @@ def requests_visible_to(user: User) -> QuerySet[PaymentRequest]:
     if role == Role.FIELD_REP:
         return base.filter(voucher__nomination__nominated_by=user)
     return base.none()
+
+
+def request_flags(payment_request: PaymentRequest) -> list[Violation]:
+    """What the reviewer must weigh beyond the automatic checks, each with its rule: the
+    R-VOU-7 same-company check that could not be made with confidence at claim time.
+    Reads the voucher the request selectors already join."""
+    flag = payment_request.voucher.conflict_flag
+    return [Violation("R-VOU-7", flag)] if flag else []
 
 
 def approved_total(voucher: Voucher) -> Decimal:

@@ -4,11 +4,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.choices import Role
 from core.events import events_for
+from core.scopes import effective_role
 from core.serializers import EventSerializer, ModelSerializer, Serializer, StrictCharField
 from redemptions.models import PaymentRequest, RequestDocument
+from redemptions.selectors import request_flags
+
+# Who reads a request's flags: they are evidence about both organisations, for review.
+FLAG_READERS = frozenset({Role.REVIEWER, Role.PROGRAM_MANAGER})
+
+
+class FlagSerializer(Serializer):
+    rule = serializers.CharField(help_text="The program rule, e.g. R-VOU-7.")
+    message = serializers.CharField(help_text="Why the reviewer should look.")
 
 
 class RequestDocumentSerializer(ModelSerializer):
@@ -26,6 +38,10 @@ class PaymentRequestSerializer(ModelSerializer):
     voucher = StrictCharField(source="voucher.code")
     documents = RequestDocumentSerializer(many=True, read_only=True)
     events = serializers.SerializerMethodField()
+    flags = serializers.SerializerMethodField(
+        help_text="For reviewers and program managers (empty for others): what to weigh "
+        "beyond the automatic checks, such as an unconfirmed same-company check (R-VOU-7)."
+    )
 
     class Meta:
         model = PaymentRequest
@@ -48,6 +64,7 @@ class PaymentRequestSerializer(ModelSerializer):
             "decided_at",
             "documents",
             "events",
+            "flags",
         ]
         read_only_fields = fields
 
@@ -55,6 +72,13 @@ class PaymentRequestSerializer(ModelSerializer):
         if not self.context.get("with_events"):
             return []
         return EventSerializer(events_for("request", obj.pk), many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(FlagSerializer(many=True))
+    def get_flags(self, obj: PaymentRequest) -> list[dict[str, str]]:
+        request = self.context.get("request")
+        if request is None or effective_role(request.user) not in FLAG_READERS:
+            return []
+        return [flag.as_dict() for flag in request_flags(obj)]
 
 
 class RequestSubmitSerializer(Serializer):

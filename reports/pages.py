@@ -124,6 +124,7 @@ EXPORTS: dict[str, tuple[list[str], Any]] = {
             "estimated_value",
             "nominated_by",
             "created_at",
+            "licensing_channel",
         ],
         lambda f: (
             selectors.nominations(f)
@@ -140,6 +141,7 @@ EXPORTS: dict[str, tuple[list[str], Any]] = {
                 "estimated_value",
                 "nominated_by__username",
                 "created_at",
+                "licensing_channel",
             )
         ),
     ),

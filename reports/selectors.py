@@ -231,8 +231,11 @@ def dashboard(f: Filters, *, today: date) -> Dashboard:
     )
     board.decided, board.within_sla = sla["decided"], sla["within"]
     board.median_days = median_decision_days(f)
+    # R-VOU-8: a rejected request is no redemption, so its voucher is still at risk.
     unredeemed = live.filter(status__in=["issued", "claimed"], expires_on__gte=today).exclude(
-        pk__in=PaymentRequest.objects.values("voucher_id")
+        pk__in=PaymentRequest.objects.filter(status__in=PaymentRequest.REDEMPTION_STATUSES).values(
+            "voucher_id"
+        )
     )
     windows = unredeemed.aggregate(
         **{

@@ -112,18 +112,18 @@ def test_figures_equal_a_hand_count(world: dict[str, Any]) -> None:
 
 
 def test_at_risk_windows(world: dict[str, Any]) -> None:
-    with time_machine.travel(
-        date(2024, 7, 20), tick=False
-    ):  # v2 expires 1 Sep: 43 days, a request exists
+    # v2 expires 1 Sep, 43 days on: its only request was rejected, which is no redemption
+    # (R-VOU-8), so it is at risk; v3 has an approved SOW and v1 is fully redeemed.
+    with time_machine.travel(date(2024, 7, 20), tick=False):
         board = dashboard(Filters(), today=date(2024, 7, 20))
     assert board.expiring == [
         (30, 0, Decimal("0.00")),
-        (60, 0, Decimal("0.00")),
-        (90, 0, Decimal("0.00")),
+        (60, 1, Decimal("20000.00")),
+        (90, 1, Decimal("20000.00")),
     ]
     bulk_vouchers(world["fy24"], 4, issued_on=DAY, expires_on=date(2024, 8, 10), contacts=False)
     board = dashboard(Filters(), today=date(2024, 7, 20))
-    assert board.expiring[0] == (30, 4, Decimal("40000.00")) and board.expiring[2][1] == 4
+    assert board.expiring[0] == (30, 4, Decimal("40000.00")) and board.expiring[2][1] == 5
 
 
 def test_page_charts_and_csv_agree(world: dict[str, Any]) -> None:

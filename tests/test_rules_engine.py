@@ -54,6 +54,7 @@ def evaluate(
     upsell: bool = False,
     migration: Sequence[str] = (),
     ecif: bool = False,
+    channel: str = "ea",
     stage: str = "close",
     today: date = TODAY,
     held: Sequence[str] = (),
@@ -75,6 +76,7 @@ def evaluate(
         upsell_expansion=upsell,
         migration_sources=tuple(migration),
         ecif_funded=ecif,
+        licensing_channel=channel,
     )
     return rules.evaluate(
         customer=customer, deal=deal, stage=stage, today=today, held_groups=list(held)
@@ -158,6 +160,21 @@ def test_r_elig_2_ineligible_categories(rules: ProgramRules, category: str) -> N
     assert not result.ok
 
 
+@pytest.mark.parametrize("category", ["commercial", "smc_corporate", "public_sector", "education"])
+def test_r_elig_2_a_csp_deal_is_refused_whatever_the_category(
+    rules: ProgramRules, category: str
+) -> None:
+    segment = "smc_c" if category == "smc_corporate" else "enterprise"
+    result = evaluate(rules, category=category, segment=segment, channel="csp")
+    assert rule_ids(result) == {"R-ELIG-2"}
+    assert "Cloud Solution Provider (CSP)" in result.violations[0].message
+
+
+@pytest.mark.parametrize("channel", ["ea", "mca_e", "mpsa", "other"])
+def test_r_elig_2_other_licensing_channels_are_eligible(rules: ProgramRules, channel: str) -> None:
+    assert_ok(evaluate(rules, channel=channel))
+
+
 def test_r_elig_1_a_category_the_program_does_not_name_is_refused(rules: ProgramRules) -> None:
     result = evaluate(rules, category="consumer")
     assert rule_ids(result) == {"R-ELIG-1"}
@@ -184,6 +201,20 @@ def test_r_elig_3_licence_limits(
     category = "commercial" if segment == "enterprise" else "smc_corporate"
     result = evaluate(rules, category=category, segment=segment, licences=licences)
     assert rule_ids(result) == expected
+
+
+@pytest.mark.parametrize(
+    ("segment", "licences"), [("enterprise", 5000), ("enterprise", 1000), ("smc_c", 300)]
+)
+def test_r_elig_3_the_copilot_offer_has_no_licence_threshold(
+    rules: ProgramRules, segment: str, licences: int
+) -> None:
+    """R-ELIG-3 (round 2): the threshold answers a question about the M365 offers."""
+    category = "commercial" if segment == "enterprise" else "smc_corporate"
+    facts: dict[str, Any] = {"category": category, "segment": segment, "licences": licences}
+    assert_ok(evaluate(rules, **facts, **copilot()))
+    assert rule_ids(evaluate(rules, **facts)) == {"R-ELIG-3"}
+    assert rule_ids(evaluate(rules, **facts, **migrate())) == {"R-ELIG-3"}
 
 
 def test_r_elig_3_message_names_the_limit_and_the_count(rules: ProgramRules) -> None:
@@ -532,9 +563,51 @@ def test_r_cap_2_q4_limit(rules: ProgramRules, segment: str) -> None:
     assert cap_of(at_limit) == (Decimal("95000"), "deploy-q4-large")
     assert at_limit.suggested_value == Decimal("95000.00")
 
+
+def test_r_cap_2_q4_limit_refuses_when_the_standing_row_refuses_too(rules: ProgramRules) -> None:
+    """Enterprise deals from 2024 above 750K are excluded by the standing row as well, so
+    the Q4 row's 950K limit refuses them (R-CAP-2) and the sentence names both limits."""
+    q4: dict[str, Any] = {"deal_date": date(2024, 4, 10), "issue_date": date(2024, 4, 15)}
     above = evaluate(rules, amount="950000.01", **q4)
     assert rule_ids(above) == {"R-CAP-2"}
     assert cap_of(above) == (Decimal("95000"), "deploy-q4-large")
+    (violation,) = above.violations
+    assert "$950,000.00" in violation.message
+    assert "standing row" in violation.message and "$750,000.00" in violation.message
+
+
+@pytest.mark.parametrize(
+    ("offer", "row", "cap"),
+    [("DEPLOY", "deploy-smc-large", "50000"), ("MIGRATE", "migrate-smc-large", "65000")],
+)
+@pytest.mark.parametrize("issued", [date(2024, 3, 31), date(2024, 4, 1), date(2024, 6, 30)])
+def test_r_cap_3_a_limited_time_row_never_takes_away(
+    rules: ProgramRules, offer: str, row: str, cap: str, issued: date
+) -> None:
+    """R-CAP-3 (round 2): an SMC-C $1M deal is admitted by the standing full-year row;
+    the Q4 row's "deals > 950K not eligible" does not take that away."""
+    deal: dict[str, Any] = smc(amount="1000000.00", deal_date=date(2024, 3, 1), offer=offer)
+    if offer == "MIGRATE":
+        deal["migration"] = ("office_on_prem",)
+    result = evaluate(rules, **deal, issue_date=issued)
+    assert_ok(result)
+    assert cap_of(result) == (Decimal(cap), row)
+    assert result.suggested_value == Decimal(cap)
+    assert result.cap is not None
+    if issued >= date(2024, 4, 1):
+        assert "never takes it away" in result.cap.reason
+        assert "Q4" in result.cap.reason and "$950,000.00" in result.cap.reason
+    else:
+        assert "most specific" in result.cap.reason
+
+
+def test_r_cap_3_the_row_that_applied_says_why(rules: ProgramRules) -> None:
+    result = evaluate(
+        rules, amount="800000.00", deal_date=date(2024, 4, 10), issue_date=date(2024, 4, 15)
+    )
+    assert result.cap is not None and result.cap.row_key == "deploy-q4-large"
+    assert result.cap.reason.startswith("The most specific of 2 rows")
+    assert "deploy" not in result.cap.reason  # labels, not keys
 
 
 def test_r_cap_3_q4_row_is_keyed_on_the_issue_date(rules: ProgramRules) -> None:
@@ -587,6 +660,28 @@ def test_r_cap_3_e1plus_row_wins_over_the_q4_row(rules: ProgramRules) -> None:
     result = evaluate(rules, **e1plus(amount="800000.00", issue_date=date(2024, 5, 25)))
     assert rule_ids(result) == {"R-CAP-2"}
     assert cap_of(result) == (Decimal("95000"), "deploy-e1plus")
+
+
+@pytest.mark.parametrize(
+    "workloads", [("O365_E1_PLUS",), ("O365_E1_PLUS", "M365_E3")], ids=["alone", "mixed"]
+)
+def test_r_cap_3_only_the_e1plus_row_covers_e1plus_so_the_refusal_stays(
+    rules: ProgramRules, workloads: tuple[str, ...]
+) -> None:
+    """R-CAP-3 (round 2): the standing SMC-C row does not cover Office 365 E1+, so a deal
+    above the E1+ row's 635K limit is refused, and the sentence says which workloads would
+    qualify under the standing row."""
+    result = evaluate(rules, **{**e1plus(amount="700000.00"), "workloads": workloads})
+    assert rule_ids(result) == {"R-CAP-2"}
+    (violation,) = result.violations
+    assert "$635,000.00" in violation.message
+    assert "Office 365 E1+ (E1, DLP, Entra ID P1, Intune) qualifies only under" in (
+        violation.message
+    )
+    assert "standing row “M365 Deployment, SMC-C”" in violation.message
+    for name in ("Microsoft 365 E3", "Microsoft 365 E5", "Teams Phone"):
+        assert name in violation.message.split("would qualify:")[1]
+    assert "Office 365 E1+" not in violation.message.split("would qualify:")[1]
 
 
 def test_r_cap_3_e1plus_row_needs_the_e1plus_workload(rules: ProgramRules) -> None:
@@ -937,6 +1032,10 @@ def test_property_most_specific_row_wins(rules: ProgramRules, case: dict[str, An
     )
     if e1plus_row:
         assert key.endswith("-e1plus")
+    elif q4_row and case["segment"] == "smc_c" and case["amount"] > Decimal("950000"):
+        # R-CAP-3 (round 2): the standing row admits what the Q4 row's limit excludes.
+        assert key.endswith("-smc-large")
+        assert "R-CAP-2" not in rule_ids(result)
     elif q4_row:
         assert key.endswith("-q4-large")
     if case["offer"] == "COPILOT":
@@ -959,18 +1058,18 @@ def test_property_add_six_months(day: date) -> None:
 # -- pinned readings and known gaps -------------------------------------------------------
 
 
-def test_r_cap_3_q4_limit_also_binds_deals_the_full_year_row_leaves_unlimited(
+def test_r_cap_3_at_nomination_the_expected_close_stands_in_for_the_issue_date(
     rules: ProgramRules,
 ) -> None:
-    """The literal reading of R-CAP-3: the Q4 *issued* row wins for deals above 750K,
-    and with it its 950K limit, even for SMC-C (whose full-year rows have no limit)."""
-    deal = smc(amount="1000000.00", deal_date=date(2024, 3, 1))
-    before_q4 = evaluate(rules, **deal, issue_date=date(2024, 3, 31))
-    assert_ok(before_q4)
-    assert cap_of(before_q4) == (Decimal("50000"), "deploy-smc-large")
-    in_q4 = evaluate(rules, **deal, issue_date=date(2024, 4, 1))
-    assert rule_ids(in_q4) == {"R-CAP-2"}
-    assert cap_of(in_q4) == (Decimal("95000"), "deploy-q4-large")
+    """An SMC-C $1M nomination expected to close in Q4 is eligible at the standing row."""
+    result = evaluate(
+        rules,
+        **smc(amount="1000000.00", deal_date=date(2024, 5, 1)),
+        stage="nomination",
+        today=date(2024, 4, 2),
+    )
+    assert_ok(result)
+    assert cap_of(result) == (Decimal("50000"), "deploy-smc-large")
 
 
 def test_an_unknown_segment_is_a_violation_not_a_crash(rules: ProgramRules) -> None:

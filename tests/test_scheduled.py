@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.choices import Role
 from core.models import Event
@@ -18,7 +19,16 @@ from notifications.services import mail_dispatch_on_commit
 from payments.models import FxRate, PaymentBatch
 from payments.tasks import export_payment_batch, send_monthly_statements
 from redemptions import reminders as poe_reminders
-from redemptions.services import flag_overdue_reviews, request_approve
+from redemptions.models import PaymentRequest
+from redemptions.services import (
+    flag_overdue_reviews,
+    request_approve,
+    request_ask,
+    request_reject,
+    request_submit,
+    request_take,
+)
+from redemptions.template_pdfs import render_template_pdf
 from tests.factories import (
     CustomerFactory,
     PartnerFactory,
@@ -104,6 +114,100 @@ def test_no_reminder_once_a_request_was_submitted(fy24: Any) -> None:
         )
     with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
         assert reminders.send_expiry_reminders() == 0
+
+
+def _corrected_sow(voucher: Voucher, partner_user: Any, *, day: date) -> Any:
+    """The one corrected SOW after a rejection (R-DOC-2), signed on `day`."""
+    return request_submit(
+        voucher_id=voucher.pk,
+        user=partner_user,
+        kind="initial",
+        sow_value=Decimal("1000"),
+        upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+        customer_signer="C",
+        customer_signed_on=day,
+        partner_signer="P",
+        partner_signed_on=day,
+    )
+
+
+def _into(request: Any, state: str, reviewer: Any) -> None:
+    """Moves a submitted request into one of the states that make it a redemption."""
+    if state == "in_review":
+        request_take(request_id=request.pk, user=reviewer)
+    elif state == "more_info":
+        request_ask(request_id=request.pk, user=reviewer, question="Page 2 unsigned?")
+    elif state == "approved":
+        request_approve(request_id=request.pk, user=reviewer)
+
+
+# The states of a redemption (R-VOU-8, round 2) and the request status each is; "in review"
+# is a submitted request a reviewer has taken.
+STATUS_OF = {
+    "pending": "submitted",
+    "in_review": "submitted",
+    "more_info": "info_requested",
+    "approved": "approved",
+}
+
+
+@pytest.mark.parametrize("corrected", [False, True], ids=["first", "corrected"])
+@pytest.mark.parametrize("state", list(STATUS_OF))
+def test_a_rejected_request_is_no_redemption_the_others_are(
+    fy24: Any, state: str, corrected: bool
+) -> None:
+    """R-VOU-8 (round 2): beside a voucher whose only SOW was rejected, which is reminded,
+    a voucher with a request pending, in review, waiting for information or approved (its
+    first SOW, or the corrected one after a rejection) is not."""
+    FxRate.objects.create(currency="USD", rate_per_usd=Decimal("1"), valid_from=ISSUED)
+    reviewer = user_for_role(Role.REVIEWER)
+    with time_machine.travel(ISSUED, tick=False):
+        rejected, req, _partner = submitted_sow(fy24, day=ISSUED)
+        request_reject(request_id=req.pk, user=reviewer, reason="Wrong value")
+        redeemed, req, partner = submitted_sow(fy24, day=ISSUED)
+        if corrected:
+            request_reject(request_id=req.pk, user=reviewer, reason="Wrong value")
+            req = _corrected_sow(redeemed, partner, day=ISSUED)
+        _into(req, state, reviewer)
+    assert PaymentRequest.objects.get(pk=req.pk).status == STATUS_OF[state]
+    with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
+        assert reminders.send_expiry_reminders() == 1
+    assert expiry_markers(rejected) == {30: "sent", 90: "passed"}
+    assert expiry_markers(redeemed) == {}
+
+
+def test_reminders_resume_after_a_rejection_each_threshold_once(fy24: Any) -> None:
+    """R-VOU-8: none while the SOW is pending; after its rejection the next run sends the
+    nearest threshold passed and not sent yet, saying the voucher is still unredeemed, to
+    the customer with the account team cc'd; the next threshold follows; none again once
+    the corrected SOW is pending (R-DOC-2)."""
+    reviewer = user_for_role(Role.REVIEWER)
+    rep = user_for_role(Role.FIELD_REP, email="rep@ms.example")
+    partner = user_for_role(Role.PARTNER, partner=PartnerFactory(name="Fabrikam Deploy"))
+    with time_machine.travel(ISSUED, tick=False):
+        voucher, req, _ = submitted_sow(fy24, day=ISSUED, partner_user=partner, rep=rep)
+        user_for_role(Role.CUSTOMER, customer=voucher.customer, email="it@cust.example")
+    with time_machine.travel(EXPIRES - timedelta(days=90), tick=False):
+        assert reminders.send_expiry_reminders() == 0  # pending: a redemption
+    with time_machine.travel(EXPIRES - timedelta(days=60), tick=False):
+        request_reject(request_id=req.pk, user=reviewer, reason="Wrong value")
+        assert reminders.send_expiry_reminders() == 1
+        assert reminders.send_expiry_reminders() == 0
+    assert expiry_markers(voucher) == {90: "sent"}
+    reminder = OutboundMail.objects.get(kind="expiry_reminder")
+    assert reminder.to == ["it@cust.example"] and reminder.cc == ["rep@ms.example"]
+    assert "expires in 60 days" in reminder.subject
+    for body in (reminder.body_text, reminder.body_html):
+        assert "has not been redeemed yet" in body and "Fabrikam Deploy" in body
+        assert "no payment request from them is pending or approved" in body
+    with time_machine.travel(EXPIRES - timedelta(days=30), tick=False):
+        assert reminders.send_expiry_reminders() == 1
+    assert expiry_markers(voucher) == {90: "sent", 30: "sent"}
+    with time_machine.travel(EXPIRES - timedelta(days=20), tick=False):
+        _corrected_sow(voucher, partner, day=EXPIRES - timedelta(days=20))
+    with time_machine.travel(EXPIRES - timedelta(days=7), tick=False):
+        assert reminders.send_expiry_reminders() == 0  # the corrected SOW is pending
+    assert expiry_markers(voucher) == {90: "sent", 30: "sent"}
 
 
 def test_poe_reminder_after_sow_approval(fy24: Any) -> None:

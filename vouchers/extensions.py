@@ -10,15 +10,14 @@ from django.utils import timezone
 from accounts.models import User
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
+from vouchers.expiry import refuse_if_expired
 from vouchers.models import Extension, Voucher
 
 
 def extension_request(*, voucher_id: int, user: User, reason: str) -> Extension:
+    """R-VOU-9: once, before expiry, after the SOW was approved. On an expired voucher the
+    refusal cites R-VOU-2 with the expiry date, before any other."""
     reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            "Say why more time is needed.", rule="R-VOU-9", fields={"reason": ["Required."]}
-        )
     with transaction.atomic():
         voucher = (
             Voucher.objects.select_for_update(of=("self",))
@@ -30,11 +29,17 @@ def extension_request(*, voucher_id: int, user: User, reason: str) -> Extension:
                 "Only the customer can ask for an extension.", rule="R-VOU-9", code="not_customer"
             )
         program = voucher.program
-        if timezone.localdate() > voucher.expires_on or voucher.status == Voucher.Status.EXPIRED:
+        refuse_if_expired(voucher, "an extension must be asked for before it expires (R-VOU-9).")
+        # Past its date but fully redeemed or cancelled: not expired (R-VOU-2), still too late.
+        if timezone.localdate() > voucher.expires_on:
             raise StateConflict(
                 "An extension must be asked for before the voucher expires.",
                 rule="R-VOU-9",
                 code="expired",
+            )
+        if not reason:
+            raise ApplicationError(
+                "Say why more time is needed.", rule="R-VOU-9", fields={"reason": ["Required."]}
             )
         if not voucher.payment_requests.filter(kind="initial", status="approved").exists():
             raise StateConflict(

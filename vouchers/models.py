@@ -48,6 +48,14 @@ class Voucher(TimeStampedModel):
         "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="vouchers"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    conflict_flag = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="R-VOU-7: why the same-company check could not be made with confidence "
+        "when the partner claimed (blank when it could). Shown to the reviewer on every "
+        "payment request of the voucher.",
+    )
     paid_total = MoneyField(default=0)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -81,6 +89,11 @@ class Voucher(TimeStampedModel):
                 condition=Q(status__in=["issued", "expired", "cancelled"])
                 | Q(partner__isnull=False),
                 name="voucher_claimed_has_partner",
+            ),
+            # R-VOU-7: the check runs when a partner claims; its flag goes with that partner.
+            models.CheckConstraint(
+                condition=Q(conflict_flag="") | Q(partner__isnull=False),
+                name="voucher_conflict_flag_has_partner",
             ),
         ]
 

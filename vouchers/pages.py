@@ -10,20 +10,24 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.choices import Role
 from core.errors import ApplicationError
 from core.events import events_for
 from core.pages import add_refusal, require_scope
 from core.paging import CappedPaginator
 from core.ratelimit import rate_limit
-from core.scopes import acting_user, has_scope
+from core.scopes import acting_user, effective_role, has_scope
 from partners.models import Partner
 from redemptions.panels import partner_next_steps, redemption_context
+from vouchers.combined import combined_position
+from vouchers.conflicts import customer_evidence, partners_evidence, same_company
+from vouchers.expiry import voucher_expired
 from vouchers.extensions import extension_decide, extension_request
 from vouchers.forms import ClaimForm, DeclineForm, ForwardForm
 from vouchers.models import Extension, Voucher
 from vouchers.pdf import voucher_workload_names
 from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
-from vouchers.services import same_company, voucher_claim, voucher_decline, voucher_forward
+from vouchers.services import voucher_claim, voucher_decline, voucher_forward
 
 if TYPE_CHECKING:
     from redemptions.forms import RequestForm
@@ -49,7 +53,10 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
         qs = qs.prefetch_related("payment_requests")
     number = request.GET.get("page")
     page = CappedPaginator(qs.order_by("expires_on", "id"), 50, page=number).get_page(number)
-    rows = partner_next_steps(page) if is_partner else [(v, "") for v in page]
+    today = timezone.localdate()
+    steps = partner_next_steps(page) if is_partner else [(v, "") for v in page]
+    # R-VOU-2: an expired voucher, marked by the nightly job or not yet, shows no next step.
+    rows = [(v, step, voucher_expired(v, today=today)) for v, step in steps]
     return render(
         request,
         "vouchers/list.html",
@@ -59,7 +66,7 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
             "is_partner": is_partner,
             "status": status,
             "statuses": Voucher.Status.choices,
-            "today": timezone.localdate(),
+            "today": today,
         },
     )
 
@@ -75,7 +82,15 @@ def voucher_page(
     """The voucher's page for every role; its redemption part comes from redemptions."""
     user = acting_user(request)
     today = timezone.localdate()
-    can_forward = has_scope(user, "vouchers:forward") and voucher.status == Voucher.Status.ISSUED
+    # R-VOU-2: an expired voucher (marked by the nightly job or not yet) says so and offers
+    # no forward, claim, decline, extension or request.
+    expired = voucher_expired(voucher, today=today)
+    can_forward = (
+        has_scope(user, "vouchers:forward")
+        and voucher.status == Voucher.Status.ISSUED
+        and not expired
+    )
+    combined = combined_position(voucher)
     return render(
         request,
         "vouchers/detail.html",
@@ -84,6 +99,7 @@ def voucher_page(
             "workload_names": voucher_workload_names(voucher),
             "events": events_for("voucher", voucher.pk),
             "days_left": (voucher.expires_on - today).days,
+            "expired": expired,
             "can_forward": can_forward,
             "forward_form": forward_form or ForwardForm(),
             "forwards": voucher.forwards.select_related("partner"),
@@ -92,8 +108,11 @@ def voucher_page(
             "decline_form": DeclineForm(),
             "can_extend": has_scope(user, "extensions:request")
             and voucher.status == Voucher.Status.CLAIMED
-            and today <= voucher.expires_on,
+            and not expired,
             "extensions": list(voucher.extensions.all()),
+            "combined": combined,
+            "combined_room": combined.room_for(voucher) if combined else None,
+            "viewer_partner": user.partner_id if effective_role(user) == Role.PARTNER else None,
             **redemption_context(user=user, voucher=voucher, request_form=request_form),
         },
         status=status,
@@ -136,7 +155,9 @@ def voucher_forward_page(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def partner_directory(request: HttpRequest) -> HttpResponse:
-    """htmx: FastTrack Ready Partners matching the search (R-VOU-4)."""
+    """htmx: FastTrack Ready Partners matching the search (R-VOU-4). A partner of the
+    customer's own company is shown blocked with the evidence that matched, by the check
+    that refuses forwarding and claiming (R-VOU-7)."""
     require_scope(request, "vouchers:forward")
     q = request.GET.get("q", "").strip()[:100]
     partners = Partner.objects.filter(frp_approved=True)
@@ -145,10 +166,12 @@ def partner_directory(request: HttpRequest) -> HttpResponse:
             Q(name__icontains=q) | Q(partner_id__icontains=q) | Q(country__iexact=q)
         )
     customer = acting_user(request).customer
-    rows = [
-        (partner, customer is not None and same_company(customer, partner))
-        for partner in partners.order_by("name")[:25]
-    ]
+    shown = list(partners.order_by("name")[:25])
+    rows: list[tuple[Partner, tuple[str, ...]]] = [(partner, ()) for partner in shown]
+    if customer is not None:
+        ours = customer_evidence(customer)
+        theirs = partners_evidence(shown)
+        rows = [(p, same_company(ours, theirs[p.pk]).evidence) for p in shown]
     return render(request, "vouchers/_directory.html", {"rows": rows, "q": q})
 
 
@@ -193,7 +216,7 @@ def voucher_decline_page(request: HttpRequest, code: str) -> HttpResponse:
             reason=form.cleaned_data.get("reason", ""),
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
         return redirect("voucher-detail", code=voucher.code)
     messages.success(request, f"You declined voucher {voucher.code}; the customer has been told.")
     return redirect("voucher-list")

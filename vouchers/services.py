@@ -16,10 +16,11 @@ from core.errors import ApplicationError, RuleViolation, StateConflict, Violatio
 from core.events import event_record
 from core.scopes import effective_role
 from core.tasks import enqueue_on_commit
-from customers.models import Customer
 from notifications.services import mail_enqueue
 from partners.models import Partner
 from vouchers.codes import generate_code
+from vouchers.conflicts import SameCompany, conflict_check
+from vouchers.expiry import refuse_if_expired
 from vouchers.models import Forward, Voucher
 from vouchers.tasks import send_voucher_issued
 
@@ -37,6 +38,7 @@ def voucher_issue(
     value: Decimal,
     cap: Decimal,
     cap_row: str,
+    cap_reason: str = "",
     suggested_value: Decimal,
     scheme: str,
     issued_on: date,
@@ -87,6 +89,7 @@ def voucher_issue(
             "suggested_value": str(suggested_value),
             "cap": str(voucher.cap),
             "cap_row": voucher.cap_row,
+            "cap_reason": cap_reason,
             "expires_on": voucher.expires_on.isoformat(),
         },
     )
@@ -95,31 +98,35 @@ def voucher_issue(
     return voucher
 
 
-def same_company(customer: Customer, partner: Partner) -> bool:
-    """R-VOU-7: the customer and the partner share an ultimate-parent key."""
-    return bool(customer.company) and customer.company.lower() == partner.company.lower()
-
-
-def conflict_of_interest(*, voucher: Voucher, partner: Partner) -> Violation | None:
-    """R-VOU-7: no partner of the customer's own company (same organisation or same
-    ultimate-parent key)."""
+def conflict_of_interest(
+    *, voucher: Voucher, partner: Partner, check: SameCompany | None = None
+) -> Violation | None:
+    """R-VOU-7: no partner of the customer's own company (the same ultimate parent, the
+    same legal name or a shared corporate mail domain: vouchers.conflicts), with the
+    evidence that matched."""
     customer = voucher.customer
-    if same_company(customer, partner):
+    if check is None:
+        check = conflict_check(customer=customer, partner=partner)
+    if check.matched:
         return Violation(
             "R-VOU-7",
-            f"{partner.name} belongs to the same company as {customer.name}; the voucher must be "
-            "redeemed through a partner outside the customer's own company.",
+            f"{partner.name} belongs to the same company as {customer.name}: "
+            f"{'; '.join(check.evidence)}. The voucher must be redeemed through a partner "
+            "outside the customer's own company.",
         )
     return None
 
 
-def partner_refusals(*, voucher: Voucher, partner: Partner) -> list[Violation]:
+def partner_refusals(
+    *, voucher: Voucher, partner: Partner, check: SameCompany | None = None
+) -> list[Violation]:
     refusals = []
     if not partner.frp_approved:
         refusals.append(
             Violation("R-VOU-4", f"{partner.name} is not on the FastTrack Ready approved list.")
         )
-    if (conflict := conflict_of_interest(voucher=voucher, partner=partner)) is not None:
+    conflict = conflict_of_interest(voucher=voucher, partner=partner, check=check)
+    if conflict is not None:
         refusals.append(conflict)
     return refusals
 
@@ -139,6 +146,7 @@ def voucher_forward(*, voucher_id: int, user: User, partner_id: str, message: st
             raise RuleViolation.of(
                 [Violation("R-OFFER-3", "Vouchers are not transferable to another customer.")]
             )
+        refuse_if_expired(voucher, "it can no longer be forwarded to a partner.")
         if voucher.status != Voucher.Status.ISSUED:
             raise StateConflict(
                 f"This voucher is {voucher.get_status_display().lower()}; only an issued voucher "
@@ -235,14 +243,10 @@ def voucher_claim(*, code: str, user: User) -> Voucher:
         )
         if voucher is None:
             raise Http404("No voucher with this code.")
+        # R-VOU-2 first, whoever claims and whether or not the nightly job marked it.
+        refuse_if_expired(voucher, "it can no longer be claimed.")
         if voucher.status == Voucher.Status.CLAIMED and voucher.partner_id == partner.pk:
             return voucher  # a double click or a retry: already ours
-        if voucher.status == Voucher.Status.EXPIRED or voucher.expires_on < timezone.localdate():
-            raise StateConflict(
-                f"This voucher expired on {voucher.expires_on:%d %b %Y}.",
-                rule="R-VOU-2",
-                code="expired",
-            )
         if voucher.status == Voucher.Status.CANCELLED:
             raise StateConflict("This voucher was cancelled.", rule="R-VOU-1", code="cancelled")
         if voucher.status != Voucher.Status.ISSUED:
@@ -251,14 +255,19 @@ def voucher_claim(*, code: str, user: User) -> Voucher:
                 rule="R-VOU-5",
                 code="already_claimed",
             )
-        refusals = partner_refusals(voucher=voucher, partner=partner)
+        check = conflict_check(customer=voucher.customer, partner=partner)
+        refusals = partner_refusals(voucher=voucher, partner=partner, check=check)
         if refusals:
             raise RuleViolation.of(refusals)
         before = voucher.status
         voucher.claim()
         voucher.partner = partner
         voucher.claimed_at = timezone.now()
-        voucher.save(update_fields=["status", "partner", "claimed_at", "updated_at"])
+        # R-VOU-7 unconfirmed: the claim stands, the reviewer sees why on every request.
+        voucher.conflict_flag = check.doubt
+        voucher.save(
+            update_fields=["status", "partner", "claimed_at", "conflict_flag", "updated_at"]
+        )
         event_record(
             subject="voucher",
             subject_id=voucher.pk,
@@ -266,7 +275,10 @@ def voucher_claim(*, code: str, user: User) -> Voucher:
             actor=user,
             from_state=before,
             to_state=voucher.status,
-            data={"partner": partner.partner_id},
+            data={
+                "partner": partner.partner_id,
+                "conflict_check": "unconfirmed" if check.doubt else "clear",
+            },
         )
         _notify_customer(voucher=voucher, partner=partner, kind="voucher_claimed")
     return voucher
@@ -284,6 +296,9 @@ def voucher_decline(*, voucher_id: int, user: User, reason: str = "") -> Voucher
             .select_related("customer", "nomination__nominated_by")
             .get(pk=voucher_id)
         )
+        # R-VOU-2: nothing to hand back: the customer could not forward it again, and the
+        # decline mail would tell them it is still valid.
+        refuse_if_expired(voucher, "it can no longer be declined or passed to another partner.")
         if voucher.status == Voucher.Status.CLAIMED and voucher.partner_id == partner.pk:
             if voucher.paid_total > 0 or voucher_has_requests(voucher):
                 raise StateConflict(
@@ -295,7 +310,10 @@ def voucher_decline(*, voucher_id: int, user: User, reason: str = "") -> Voucher
             voucher.release()
             voucher.partner = None
             voucher.claimed_at = None
-            voucher.save(update_fields=["status", "partner", "claimed_at", "updated_at"])
+            voucher.conflict_flag = ""  # the next claim runs the R-VOU-7 check afresh
+            voucher.save(
+                update_fields=["status", "partner", "claimed_at", "conflict_flag", "updated_at"]
+            )
             event_record(
                 subject="voucher",
                 subject_id=voucher.pk,

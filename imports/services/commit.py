@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.choices import Role
+from core.choices import LicensingChannel, Role
 from core.errors import Violation
 from core.models import Event
 from core.scopes import effective_role
@@ -176,6 +176,7 @@ def _nomination(
         deal_value=Decimal(values["deal_value"]),
         expected_close_date=date.fromisoformat(values["expected_close_date"]),
         agreement_type=values["agreement_type"],
+        licensing_channel=values.get("licensing_channel", LicensingChannel.EA),
         upsell_expansion=values["upsell_expansion"],
         migration_sources=values["migration_sources"],
         ecif_funded=values["ecif_funded"],

@@ -13,7 +13,7 @@ from django.core.files import File
 from django.utils import timezone
 
 from accounts.models import User
-from core.choices import Role
+from core.choices import LicensingChannel, Role
 from core.errors import RuleViolation, Violation
 from core.scopes import effective_role
 from customers.models import Customer
@@ -77,6 +77,7 @@ def _deal(values: RowValues) -> DealFacts:
         upsell_expansion=values.upsell_expansion,
         migration_sources=values.migration_sources,
         ecif_funded=values.ecif_funded,
+        licensing_channel=values.licensing_channel,
     )
 
 
@@ -92,6 +93,8 @@ def _stored_deal(values: dict[str, Any]) -> DealFacts:
         upsell_expansion=values["upsell_expansion"],
         migration_sources=values["migration_sources"],
         ecif_funded=values["ecif_funded"],
+        # Previews stored before the column existed were EA deals (R-ELIG-2).
+        licensing_channel=values.get("licensing_channel", LicensingChannel.EA),
     )
 
 
@@ -226,6 +229,7 @@ def _normalised(
             values.expected_close_date.isoformat() if values.expected_close_date else None
         ),
         "agreement_type": values.agreement_type,
+        "licensing_channel": values.licensing_channel,
         "upsell_expansion": values.upsell_expansion,
         "migration_sources": values.migration_sources,
         "ecif_funded": values.ecif_funded,

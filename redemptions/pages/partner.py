@@ -17,6 +17,7 @@ from redemptions.forms import AmendForm, RequestForm
 from redemptions.models import PaymentRequest
 from redemptions.selectors import payout_preview, requests_visible_to
 from redemptions.services import request_amend, request_submit
+from vouchers.expiry import voucher_expired
 from vouchers.pages import page_voucher, voucher_page
 
 
@@ -80,13 +81,18 @@ def _request_page(
     status: int = 200,
 ) -> HttpResponse:
     user = acting_user(request)
+    # R-VOU-2: once the voucher expired (marked by the nightly job or not yet) the page says
+    # so and offers no amendment.
+    expired = voucher_expired(payment_request.voucher)
     can_amend = (
         has_scope(user, "requests:submit")
         and payment_request.status == PaymentRequest.Status.INFO_REQUESTED
+        and not expired
     )
     context: dict[str, Any] = {
         "req": payment_request,
         "voucher": payment_request.voucher,
+        "expired": expired,
         "events": events_for("request", payment_request.pk),
         "documents": payment_request.documents.all(),
         "can_amend": can_amend,

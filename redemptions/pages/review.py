@@ -20,7 +20,7 @@ from core.paging import CappedPaginator
 from core.scopes import acting_user
 from redemptions.filters import ReviewQueueFilter
 from redemptions.models import PaymentRequest
-from redemptions.selectors import requests_visible_to, review_queue
+from redemptions.selectors import request_flags, requests_visible_to, review_queue
 from redemptions.services import (
     request_approve,
     request_ask,
@@ -29,6 +29,7 @@ from redemptions.services import (
     request_take,
 )
 from redemptions.services.review import approval_payout
+from vouchers.combined import combined_position
 
 
 def sla_state(request: PaymentRequest, calendar: BusinessCalendar, today: Any) -> str:
@@ -88,6 +89,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     calendar = BusinessCalendar.for_program(voucher.program)
     today = timezone.localdate()
     document = item.documents.order_by("-version").first()
+    combined = combined_position(voucher)
     context: dict[str, Any] = {
         "req": item,
         "voucher": voucher,
@@ -101,6 +103,9 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "signed_in_window": voucher.issued_on <= item.customer_signed_on <= today
         and voucher.issued_on <= item.partner_signed_on <= today,
         "before_expiry": item.submitted_at.date() <= voucher.expires_on,
+        "flags": request_flags(item),
+        "combined": combined,
+        "combined_room": combined.room_for(voucher) if combined else None,
     }
     return render(request, "redemptions/review.html", context)
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,12 +18,14 @@ from accounts.models import User
 from core.calendar import BusinessCalendar
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
+from customers.models import Customer
 from notifications.services import mail_enqueue
 from payments.services import payment_record
-from programs.models import RowStatus
 from redemptions.models import PaymentRequest
 from redemptions.payouts import Payout, payout_for
 from redemptions.selectors import approved_sow_value, approved_total
+from vouchers.combined import combined_position
+from vouchers.expiry import voucher_expired
 from vouchers.models import Voucher
 
 
@@ -87,6 +88,8 @@ def _notify_partner(request: PaymentRequest, *, decision: str, text: str = "") -
             "voucher": voucher,
             "decision": decision,
             "text": text,
+            # R-VOU-2: decided after the expiry date, the mail asks for nothing more.
+            "expired": voucher_expired(voucher),
             "request_url": settings.SITE_URL + reverse("request-detail", args=[request.pk]),
         },
         related_object=f"request:{request.pk}",
@@ -195,37 +198,20 @@ def request_reject(*, request_id: int, user: User, reason: str) -> PaymentReques
     return request
 
 
-def combined_cap_room(voucher: Voucher) -> Decimal | None:
+def combined_cap_room(voucher: Voucher, *, lock: bool = False) -> Decimal | None:
     """R-CAP-4: what may still be paid on this voucher under the combined cap, when the
-    customer holds vouchers of more than one group in the program; None otherwise."""
-    siblings = Voucher.objects.filter(program=voucher.program, customer=voucher.customer).exclude(
-        status=Voucher.Status.CANCELLED
-    )
-    groups = set(siblings.values_list("exclusive_group", flat=True))
-    if len(groups) < 2:
-        return None
-    deal_date = voucher.nomination.closed_on or voucher.issued_on
-    row = (
-        voucher.program.combined_cap_rows.filter(
-            status=RowStatus.EFFECTIVE,
-            segment=voucher.customer.segment,
-            window_start__lte=deal_date,
-            window_end__gte=deal_date,
-        )
-        .order_by("window_start", "key")
-        .first()
-    )
-    if row is None:
-        return None
-    paid_all = siblings.aggregate(s=Sum("paid_total"))["s"] or Decimal("0")
-    room = row.combined_cap - paid_all
-    part = row.part_cap(voucher.exclusive_group)
-    if part is not None:
-        room = min(room, part - voucher.paid_total)
-    return max(Decimal("0.00"), Decimal(room))
+    customer holds vouchers of more than one group in the program; None otherwise. The
+    later deal date of the customer's vouchers decides the row (vouchers.combined).
+
+    `lock`: approving holds the customer's row, so that two reviewers approving the
+    M365 and the Copilot voucher at once cannot both spend the same combined room."""
+    if lock:
+        Customer.objects.select_for_update().filter(pk=voucher.customer_id).exists()
+    position = combined_position(voucher)
+    return None if position is None else position.room_for(voucher)
 
 
-def approval_payout(voucher: Voucher, request: PaymentRequest) -> Payout:
+def approval_payout(voucher: Voucher, request: PaymentRequest, *, lock: bool = False) -> Payout:
     sow_value = (
         request.sow_value
         if request.kind == PaymentRequest.Kind.INITIAL
@@ -238,7 +224,7 @@ def approval_payout(voucher: Voucher, request: PaymentRequest) -> Payout:
         sow_value=sow_value or Decimal("0"),
         paid_before=approved_total(voucher),
     )
-    room = combined_cap_room(voucher)
+    room = combined_cap_room(voucher, lock=lock)
     if room is not None and payout.amount > room:
         payout = Payout(
             amount=room,
@@ -256,7 +242,7 @@ def request_approve(*, request_id: int, user: User) -> PaymentRequest:
         voucher, request = _locked(request_id)
         _require_open(request, user, allowed=(PaymentRequest.Status.SUBMITTED,))
         today = timezone.localdate()
-        payout = approval_payout(voucher, request)
+        payout = approval_payout(voucher, request, lock=True)
         partner = voucher.partner
         assert partner is not None
         before = request.status

@@ -17,6 +17,7 @@ from core.events import event_record
 from redemptions.documents import CheckedDocument, check_document
 from redemptions.models import PaymentRequest, RequestDocument
 from redemptions.template_pdfs import template_id
+from vouchers.expiry import refuse_if_expired
 from vouchers.models import Voucher
 
 KIND_TEMPLATE: dict[str, str] = {
@@ -59,6 +60,11 @@ def _check_signers(
 
 
 def _require_redeemable(voucher: Voucher, user: User, today: date) -> None:
+    # R-VOU-2 first: a request must be submitted on or before the expiry date, and an
+    # expired voucher says so whether or not the nightly job has marked it expired.
+    refuse_if_expired(
+        voucher, "payment requests must be submitted on or before that date.", today=today
+    )
     if voucher.partner_id != user.partner_id or voucher.status not in (
         Voucher.Status.CLAIMED,
         Voucher.Status.FULLY_REDEEMED,
@@ -71,14 +77,6 @@ def _require_redeemable(voucher: Voucher, user: User, today: date) -> None:
     if voucher.status == Voucher.Status.FULLY_REDEEMED:
         raise StateConflict(
             "This voucher is fully redeemed.", rule="R-RED-4", code="fully_redeemed"
-        )
-    if today > voucher.expires_on:
-        raise StateConflict(
-            f"The voucher expired on {voucher.expires_on:%d %b %Y}; "
-            "requests must be submitted on or "
-            "before the expiry date.",
-            rule="R-VOU-2",
-            code="expired",
         )
 
 
@@ -259,15 +257,13 @@ def request_amend(
         pk=request_id
     )
     voucher = request.voucher
+    # R-VOU-2 first, whatever the request's state.
+    refuse_if_expired(voucher, "its payment requests can no longer be amended.", today=today)
     if request.status != PaymentRequest.Status.INFO_REQUESTED:
         raise StateConflict(
             "Only a request waiting for your answer can be amended.",
             rule="R-DOC-2",
             code="not_waiting",
-        )
-    if today > voucher.expires_on:
-        raise StateConflict(
-            f"The voucher expired on {voucher.expires_on:%d %b %Y}.", rule="R-VOU-2", code="expired"
         )
     if sow_value is not None and request.kind != PaymentRequest.Kind.INITIAL:
         raise ApplicationError(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -38,6 +38,9 @@ from programs.models import Program
 from vouchers.models import ReminderMarker, Voucher
 from vouchers.reminders import sql as reminder_sql
 from vouchers.reminders.mail import Due, MailRow, expiry_mail
+
+if TYPE_CHECKING:  # for the annotation only: vouchers does not import redemptions
+    from redemptions.models import PaymentRequest
 
 BATCH = settings.REMINDER_BATCH
 EXPIRE_BATCH = settings.REMINDER_BATCH
@@ -87,14 +90,22 @@ def reminder_due(program: Program, kind: str, window: Window, today: date) -> Qu
 
 
 def _expiry_candidates(program: Program, window: Window, today: date) -> QuerySet[Voucher]:
-    """R-VOU-8: only while no payment request was submitted (the requests are redemptions';
-    they are reached through the voucher's relation)."""
-    requests = Voucher._meta.get_field("payment_requests").related_model
-    any_request = requests._default_manager.filter(voucher=OuterRef("pk"))
+    """R-VOU-8: only while the voucher has no redemption, a payment request in one of
+    `PaymentRequest.REDEMPTION_STATUSES` (pending, in review, waiting for information or
+    approved). A rejected request is none, so reminders resume after it at the nearest
+    threshold not sent yet. The requests are redemptions'; the model and its statuses are
+    reached through the voucher's relation. Both paths (the ORM batch and the PostgreSQL
+    statement in `sql`) lock and remind exactly the vouchers this selects."""
+    requests = cast(
+        "type[PaymentRequest]", Voucher._meta.get_field("payment_requests").related_model
+    )
+    redemption = requests._default_manager.filter(
+        voucher=OuterRef("pk"), status__in=requests.REDEMPTION_STATUSES
+    )
     return (
         _due(program, ReminderMarker.Kind.EXPIRY, window, today)
         .filter(status__in=[Voucher.Status.ISSUED, Voucher.Status.CLAIMED])
-        .exclude(Exists(any_request))
+        .exclude(Exists(redemption))
     )
 
 
@@ -283,7 +294,8 @@ def _batch(
 
 
 def send_expiry_reminders(*, today: date | None = None) -> int:
-    """R-VOU-8: to the customer's contacts, the account team cc'd, while nothing was redeemed."""
+    """R-VOU-8: to the customer's contacts, the account team cc'd, while the voucher has no
+    redemption (`_expiry_candidates`)."""
     return _run(
         ReminderMarker.Kind.EXPIRY, today=today, candidates=_expiry_candidates, build=_expiry_mail
     )
