@@ -133,6 +133,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "api:voucher-template": row(GET=own(PART)),
     "api:voucher-list": row(GET=ROLES),
     "api:voucher-detail": row(GET={PM, REV, *own(REP, CUST, PART)}),
+    "api:voucher-combined-cap": row(GET={PM, REV, *own(REP, CUST, PART)}),
     # The code is the credential (api.md: "the code alone is enough"): any partner may try
     # it, and another partner gets 409 already-claimed, not 404.
     "api:voucher-claim": row(POST={PART}),

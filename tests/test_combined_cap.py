@@ -12,6 +12,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from django.test import Client
+from rest_framework.test import APIClient
 
 from core.choices import Role, Segment
 from nominations.services import nomination_approve, nomination_close_deal, nomination_create
@@ -279,3 +280,66 @@ def test_combined_position_on_both_voucher_pages_and_the_review_screen(
     assert "Redeemed by another partner" in pages["partner"]
     assert copilot.code not in pages["partner"]
     assert "Still payable on this voucher: $75,000.00" in pages["partner"]
+
+
+def test_combined_position_through_the_api_and_approvals_in_either_order(
+    fy24: Any, staff: dict[str, Any]
+) -> None:
+    """R-CAP-4 through the REST API: both vouchers report the row of the later deal date,
+    the reviewer's approvals of the Copilot voucher first leave the M365 voucher its whole
+    75,000, and a partner sees its own part but not the other partner's."""
+    customer = CustomerFactory(segment=Segment.ENTERPRISE)
+    contact = user_for_role(Role.CUSTOMER, customer=customer)
+    m365 = _issue_closed(
+        fy24, customer, staff, "DEPLOY", ["M365_E3"], "750000.00", date(2024, 1, 15)
+    )
+    copilot = _issue_closed(
+        fy24, customer, staff, "COPILOT", ["M365_COPILOT"], "950000.00", date(2024, 4, 10)
+    )
+    api = APIClient()
+    api.force_authenticate(contact)
+    for voucher in (m365, copilot):
+        body = api.get(f"/api/v1/vouchers/{voucher.code}/combined-cap/").json()
+        assert body["row"] == "ent-from-apr1" and body["deciding_date"] == "2024-04-10"
+        assert body["combined_cap"] == "190000.00" and body["left"] == "190000.00"
+        assert {p["voucher"] for p in body["parts"]} == {m365.code, copilot.code}
+
+    reviewer = APIClient()
+    reviewer.force_authenticate(staff["reviewer"])
+    partners = [user_for_role(Role.PARTNER, partner=PartnerFactory()) for _ in range(2)]
+    with time_machine.travel(SIGNED, tick=False):
+        for voucher, partner in ((copilot, partners[0]), (m365, partners[1])):
+            voucher_claim(code=voucher.code, user=partner)
+            for kind, sow in (("initial", "2000000"), ("final", None)):
+                pending = _request(voucher, partner, kind, sow, SIGNED)
+                approved = reviewer.post(f"/api/v1/requests/{pending.pk}/approve/")
+                assert approved.status_code == 200, approved.json()
+    m365.refresh_from_db()
+    assert m365.paid_total == Decimal("75000.00")  # not 125,000 - 95,000 = 30,000
+
+    mine = APIClient()
+    mine.force_authenticate(partners[1])
+    body = mine.get(f"/api/v1/vouchers/{m365.code}/combined-cap/").json()
+    own_part = next(p for p in body["parts"] if p["group"] == "m365")
+    other = next(p for p in body["parts"] if p["group"] == "copilot")
+    assert own_part["voucher"] == m365.code and own_part["paid"] == "75000.00"
+    assert other == {
+        "group": "copilot",
+        "offer": "COPILOT",
+        "voucher": None,
+        "part_cap": "95000.00",
+        "paid": None,
+        "left": None,
+    }
+    assert body["paid"] is None and body["payable_on_this_voucher"] == "0.00"
+
+
+def test_no_combined_cap_answers_204(fy24: Any, staff: dict[str, Any]) -> None:
+    customer = CustomerFactory(segment=Segment.ENTERPRISE)
+    contact = user_for_role(Role.CUSTOMER, customer=customer)
+    m365 = _issue_closed(
+        fy24, customer, staff, "DEPLOY", ["M365_E3"], "750000.00", date(2024, 1, 15)
+    )
+    api = APIClient()
+    api.force_authenticate(contact)
+    assert api.get(f"/api/v1/vouchers/{m365.code}/combined-cap/").status_code == 204

@@ -13,14 +13,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ScopedViewSet
+from core.choices import Role
 from core.ratelimit import rate_limit
-from core.scopes import acting_user
+from core.scopes import acting_user, effective_role
+from vouchers.combined import combined_position, position_data
 from vouchers.detail_sql import fast_detail_available, voucher_detail_json
 from vouchers.extensions import extension_decide, extension_request
 from vouchers.models import Extension, Voucher
 from vouchers.pdf import render_voucher_pdf, voucher_pdf_filename
 from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
 from vouchers.serializers import (
+    CombinedPositionSerializer,
     DeclineSerializer,
     ExtensionDecisionSerializer,
     ExtensionSerializer,
@@ -58,6 +61,7 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         "claim": "vouchers:claim",
         "decline": "vouchers:claim",
         "extension": "extensions:request",
+        "combined_cap": "vouchers:read",
     }
 
     def selector(self, user: Any) -> QuerySet[Voucher]:
@@ -82,6 +86,21 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "with_events": self.action != "list"}
+
+    @extend_schema(responses={200: CombinedPositionSerializer, 204: None})
+    @action(detail=True, methods=["get"], url_path="combined-cap")
+    def combined_cap(self, request: Request, code: str) -> Response:
+        """R-CAP-4: the customer's combined payout position across its vouchers of
+        different groups (the later deal date decides the row); 204 when no combined cap
+        applies. A partner does not see another partner's voucher or payments."""
+        voucher = self.get_object()
+        position = combined_position(voucher)
+        if position is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        user = acting_user(request)
+        viewer = user.partner_id if effective_role(user) == Role.PARTNER else None
+        data = position_data(position, voucher=voucher, viewer_partner=viewer)
+        return Response(CombinedPositionSerializer(data).data)
 
     @extend_schema(
         responses={(200, "application/pdf"): OpenApiResponse(response=OpenApiTypes.BINARY)}

@@ -112,3 +112,36 @@ def combined_position(voucher: Voucher) -> CombinedPosition | None:
         parts=parts,
         combined_cap=row.combined_cap,
     )
+
+
+def position_data(
+    position: CombinedPosition, *, voucher: Voucher, viewer_partner: int | None
+) -> dict[str, object]:
+    """The position as the API shows it. A partner (`viewer_partner`) sees the other part's
+    cap but not another partner's voucher or payments, so not the combined totals either."""
+
+    def hidden(part: CombinedPart) -> bool:
+        return viewer_partner is not None and part.partner_id != viewer_partner
+
+    parts = [
+        {
+            "group": p.group,
+            "offer": p.offer,
+            "voucher": None if hidden(p) else p.voucher_code,
+            "part_cap": p.cap,
+            "paid": None if hidden(p) else p.paid,
+            "left": None if hidden(p) else p.left,
+        }
+        for p in position.parts
+    ]
+    partial = any(hidden(p) for p in position.parts)
+    return {
+        "row": position.row_key,
+        "row_label": position.row_label,
+        "deciding_date": position.deciding_date,
+        "combined_cap": position.combined_cap,
+        "paid": None if partial else position.paid,
+        "left": None if partial else position.left,
+        "payable_on_this_voucher": position.room_for(voucher),
+        "parts": parts,
+    }

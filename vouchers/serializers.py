@@ -97,3 +97,34 @@ class ExtensionSerializer(ModelSerializer):
 class ExtensionDecisionSerializer(Serializer):
     approve = StrictBooleanField()
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CombinedPartSerializer(Serializer):
+    group = StrictCharField()
+    offer = StrictCharField()
+    voucher = StrictCharField(
+        allow_null=True, help_text="Null when another partner redeems that voucher."
+    )
+    part_cap = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    paid = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Null when another partner redeems that voucher.",
+    )
+    left = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+
+
+class CombinedPositionSerializer(Serializer):
+    """R-CAP-4: the customer's combined position, as both vouchers read it."""
+
+    row = StrictCharField(help_text="The combined row's key.")
+    row_label = StrictCharField()
+    deciding_date = serializers.DateField(
+        help_text="The later deal date of the customer's vouchers: it decides the row."
+    )
+    combined_cap = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    left = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    payable_on_this_voucher = serializers.DecimalField(max_digits=14, decimal_places=2)
+    parts = CombinedPartSerializer(many=True)
