@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from core.choices import Role
 from core.scopes import effective_role
 
@@ -12,3 +12,11 @@ def users_visible_to(user: User) -> QuerySet[User]:
     if user.is_authenticated:
         return User.objects.filter(pk=user.pk).select_related("customer", "partner")
     return User.objects.none()
+
+
+def api_tokens_visible_to(user: User) -> QuerySet[ApiToken]:
+    """Everyone, program managers too, sees only their own API tokens: another user's
+    answers 404 like a missing one."""
+    if user.is_authenticated:
+        return ApiToken.objects.filter(user=user)
+    return ApiToken.objects.none()

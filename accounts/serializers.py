@@ -1,11 +1,12 @@
 from typing import Any
 
+from django.contrib.auth import authenticate
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from accounts.models import User
 from core.choices import Role
-from core.serializers import ModelSerializer, StrictCharField
+from core.serializers import ModelSerializer, Serializer, StrictCharField
 
 
 class UserSerializer(ModelSerializer):
@@ -55,3 +56,41 @@ class UserSerializer(ModelSerializer):
             data["organisation"] = ""
         data["role"] = instance.acting_role
         return data
+
+
+class AuthTokenSerializer(Serializer):
+    """`POST /api/v1/auth/token/`: the credentials, checked by Django's backends (with
+    django-axes), and an optional name to tell the token apart on the tokens page."""
+
+    username = StrictCharField(write_only=True)
+    password = StrictCharField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+    name = StrictCharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="A label for the tokens page (which script or machine holds it).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # DRF's AuthTokenSerializer's check and message, as the endpoint always answered.
+        user = authenticate(
+            request=self.context.get("request"),
+            username=attrs["username"],
+            password=attrs["password"],
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                "Unable to log in with provided credentials.", code="authorization"
+            )
+        attrs["user"] = user
+        return attrs
+
+
+class AuthTokenIssuedSerializer(Serializer):
+    token = serializers.CharField(
+        help_text="Send as `Authorization: Token <token>`. Shown only in this answer."
+    )
+    expires_at = serializers.DateTimeField()

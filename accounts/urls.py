@@ -1,9 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts.pages import LoginView
+from accounts.pages import LoginView, token_list, token_revoke, token_revoke_all
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens/", token_list, name="token-list"),
+    path("account/tokens/revoke-all/", token_revoke_all, name="token-revoke-all"),
+    path("account/tokens/<int:pk>/revoke/", token_revoke, name="token-revoke"),
 ]

@@ -24,3 +24,19 @@ class ApiNotFoundMiddleware:
         ):
             return JsonResponse(NOT_FOUND, status=404)
         return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every answer the portal draws for a person or a client
+    (pages, API answers, PDFs, CSV exports), unless the view chose its own caching: they
+    carry a user's data, and a shared or browser cache must not keep them. Static files
+    are answered by WhiteNoise, earlier in the chain, with their own long caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -66,8 +66,10 @@ class PortalAutoSchema(AutoSchema):
             codes.append("400")
         if "{" in self.path:
             codes.append("404")
-        if "{code}" in self.path and "400" not in codes:
-            codes.append("400")  # a mistyped voucher code
+        if "{" in self.path and "400" not in codes:
+            # A mistyped voucher code, or a control character in a path parameter
+            # (core.guard refuses NUL and the like at the edge).
+            codes.append("400")
         if getattr(self.view, "throttle_classes", None) or (
             getattr(self.view, "action", None) in RATE_LIMITED
         ):

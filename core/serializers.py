@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -6,6 +7,7 @@ from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
 from core.models import Event
+from core.money import MoneyFormatError, parse_money
 
 # DRF's serializers are generic in their instance type for mypy only; these bases carry
 # the type argument so every serializer need not.
@@ -83,3 +85,23 @@ class EventSerializer(ModelSerializer):
     class Meta:
         model = Event
         fields = ["at", "action", "from_state", "to_state", "actor", "reason", "data"]
+
+
+class MoneyInputField(serializers.DecimalField):
+    """Money sent by a client, read by the one money parser (core.money.parse_money):
+    NaN, Infinity, more than two decimals or an amount beyond the money columns is a 400
+    naming the field. Output is the usual decimal string with two places."""
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        self.allow_negative = allow_negative
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        try:
+            amount = parse_money(data, allow_negative=self.allow_negative)
+        except MoneyFormatError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from exc
+        self.run_validators(amount)
+        return amount

@@ -36,7 +36,8 @@ class UploadForm(forms.Form):
         label="Nominations file",
         help_text=(
             f"CSV (UTF-8, comma or semicolon separated) or Excel .xlsx (first sheet), up to "
-            f"{MAX_BYTES // 1024 // 1024} MB and {MAX_ROWS:,} rows."
+            f"{MAX_BYTES // 1024 // 1024} MB and {MAX_ROWS:,} rows below the header (blank "
+            "rows count)."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.choices import LicensingChannel
+from core.forms import MoneyFormField
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from nominations.models import AgreementType, MigrationSource
@@ -30,10 +31,8 @@ class NominationForm(forms.Form):
     )
     offer = forms.ChoiceField(widget=forms.RadioSelect)
     workloads = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    deal_value = forms.DecimalField(
+    deal_value = MoneyFormField(
         label="Expected deal value (USD)",
-        max_digits=14,
-        decimal_places=2,
         min_value=Decimal("0.01"),
     )
     expected_close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -97,16 +96,12 @@ class CloseDealForm(forms.Form):
     closed_on = forms.DateField(
         label="Deal closed on", widget=forms.DateInput(attrs={"type": "date"})
     )
-    purchase_amount = forms.DecimalField(
+    purchase_amount = MoneyFormField(
         label="Qualifying purchase (USD)",
-        max_digits=14,
-        decimal_places=2,
         min_value=Decimal("0.01"),
     )
-    value = forms.DecimalField(
+    value = MoneyFormField(
         label="Voucher value (USD, optional: lowers the suggested value)",
-        max_digits=14,
-        decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
     )

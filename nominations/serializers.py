@@ -9,6 +9,7 @@ from core.events import events_for
 from core.serializers import (
     EventSerializer,
     ModelSerializer,
+    MoneyInputField,
     Serializer,
     StrictBooleanField,
     StrictCharField,
@@ -21,7 +22,7 @@ class NominationInputSerializer(Serializer):
     customer = StrictCharField(help_text="Customer TPID.")
     offer = StrictCharField(help_text="DEPLOY, MIGRATE or COPILOT.")
     workloads = serializers.ListField(child=StrictCharField(max_length=40), max_length=20)
-    deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    deal_value = MoneyInputField(min_value=0)
     expected_close_date = serializers.DateField()
     agreement_type = serializers.ChoiceField(choices=AgreementType.choices, default="new")
     upsell_expansion = StrictBooleanField(default=False)
@@ -93,10 +94,8 @@ class RejectSerializer(Serializer):
 
 class CloseDealSerializer(Serializer):
     closed_on = serializers.DateField()
-    purchase_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    value = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True
-    )
+    purchase_amount = MoneyInputField(min_value=0)
+    value = MoneyInputField(required=False, allow_null=True)
 
 
 class ViolationOut(Serializer):

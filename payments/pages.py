@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.money import MoneyFormatError, parse_money
 from core.pages import require_scope
 from core.scopes import acting_user, has_scope
 from payments.models import Dispute, Payment, PaymentBatch
@@ -132,9 +133,9 @@ def dispute_resolve_page(request: HttpRequest, pk: int) -> HttpResponse:
     dispute = get_object_or_404(disputes_visible_to(acting_user(request)), pk=pk)
     raw = request.POST.get("adjustment_usd", "").strip()
     try:
-        amount = Decimal(raw) if raw else None
-    except InvalidOperation:
-        messages.error(request, "The adjustment must be an amount like 1250.00.")
+        amount = parse_money(raw) if raw else None
+    except MoneyFormatError as exc:
+        messages.error(request, f"The adjustment: {exc}")
         return redirect("dispute-list")
     try:
         dispute_resolve(

@@ -2,7 +2,13 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, Serializer, StrictBooleanField, StrictCharField
+from core.serializers import (
+    ModelSerializer,
+    MoneyInputField,
+    Serializer,
+    StrictBooleanField,
+    StrictCharField,
+)
 from core.validators import CurrencyField
 from payments.models import Dispute, FxRate, Payment, PaymentBatch
 
@@ -83,9 +89,7 @@ class DisputeSerializer(ModelSerializer):
 class DisputeResolveSerializer(Serializer):
     uphold = StrictBooleanField()
     resolution = StrictCharField(max_length=4000, allow_blank=True)
-    adjustment_usd = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True
-    )
+    adjustment_usd = MoneyInputField(required=False, allow_null=True)
 
 
 class DisputeOpenSerializer(Serializer):

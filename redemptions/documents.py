@@ -1,7 +1,9 @@
 """Check an uploaded SOW or POE before anything is stored (R-DOC-1).
 
 Only the program's templates are accepted: a real PDF (not just named .pdf), within the size
-limit, not encrypted, without JavaScript, actions or embedded files, whose text carries this
+limit, not encrypted, with nothing a signed template does not need (JavaScript, XFA, actions
+other than web links and links within the document, media, embedded files, decompression
+bombs, oversized images: `redemptions.pdfcheck` lists them), whose text carries this
 voucher's code and the template ID. Checks, cheapest first:
 
 1. size: read in chunks, never more than `max_bytes + 1` bytes (`too_large`, `empty`);
@@ -10,6 +12,8 @@ voucher's code and the template ID. Checks, cheapest first:
 3. `python -m redemptions.pdfcheck` in a subprocess limited to 768 MB of address space,
    10 s of CPU and 15 s of wall clock: the parser never runs in the web worker, and a
    decompression bomb or a pathological file costs only that subprocess (`too_complex`);
+   its problem codes (`javascript`, `xfa`, `launch`, `action`, `multimedia`,
+   `embedded_file`, `open_action`, `image_too_large`, ...) are the refusal codes;
 4. the voucher code in the extracted text (`wrong_voucher`, `missing_voucher`, `no_text`);
 5. the template ID in the extracted text (`wrong_template`).
 
@@ -70,6 +74,7 @@ _CODE_CHAR = "[2-9A-HJ-NP-Z]"
 _CODE_PATTERN = re.compile(
     rf"(?<![0-9A-Za-z]){_CODE_CHAR}{{4}}(?:\s*[{_DASHES}]\s*{_CODE_CHAR}{{4}}){{3}}(?![0-9A-Za-z])"
 )
+_SUBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,]{0,79}")
 _TEMPLATE_PATTERN = re.compile(
     rf"FTDV\s*[{_DASHES}]\s*(SOW|POE)\s*[{_DASHES}]\s*v\s*(\d+)(?!\d)", re.IGNORECASE
 )
@@ -83,6 +88,10 @@ _PROBLEM_MESSAGES = {
     "print it to a new PDF without actions and upload that.",
     "open_action": "The PDF contains actions that run automatically (when it is opened or "
     "viewed); print it to a new PDF without actions and upload that.",
+    "xfa": "The PDF is an XFA form, which lays itself out and runs its own scripts; the "
+    "signed template is a plain PDF. Print it to a new PDF and upload that.",
+    "multimedia": "The PDF contains sound, video, 3D or rich media; print it to a new PDF "
+    "without them and upload that.",
     "embedded_file": "The PDF has a file attached or embedded in it; upload the signed "
     "template alone (printing it to a new PDF removes attachments).",
     "too_complex": "The PDF is too complex to check safely: reading it needs too much memory "
@@ -221,6 +230,8 @@ def _parse_verdict(stdout: bytes) -> dict[str, Any] | None:
     problem = verdict.get("problem")
     if verdict["ok"] != (problem is None) or not (problem is None or isinstance(problem, str)):
         return None
+    if not (verdict.get("subject") is None or isinstance(verdict.get("subject"), str)):
+        return None
     return verdict
 
 
@@ -297,9 +308,34 @@ def _problem_message(verdict: dict[str, Any]) -> str:
             f"The PDF has {verdict['pages']:,} pages; the limit is {pdfcheck.MAX_PAGES}. Upload "
             "only the signed template."
         )
+    subject = _subject(verdict)
+    if problem == "action":
+        what = f" ({subject})" if subject else ""
+        return (
+            f"The PDF contains an action the signed template does not need{what}: only web "
+            "links (http, https, mailto) and links within the document are allowed. Print it "
+            "to a new PDF and upload that."
+        )
+    if problem == "image_too_large":
+        what = f" of {subject} pixels" if subject else " with too many pixels"
+        return (
+            f"The PDF contains an image{what}; the limit is "
+            f"{pdfcheck.MAX_IMAGE_PIXELS // 1_000_000} megapixels and "
+            f"{pdfcheck.MAX_IMAGE_SIDE:,} pixels a side. If it is a scan, scan it again at "
+            "300 dpi and upload that."
+        )
     return _PROBLEM_MESSAGES.get(
         problem, "The PDF cannot be accepted; print it to a new PDF and upload that."
     )
+
+
+def _subject(verdict: dict[str, Any]) -> str | None:
+    """What pdfcheck found (an action and what it does, an image's size), if it reads as one
+    of its own phrases: the child parsed a hostile file, so its words are checked too."""
+    subject = verdict.get("subject")
+    if isinstance(subject, str) and _SUBJECT.fullmatch(subject):
+        return subject
+    return None
 
 
 # --- Content -----------------------------------------------------------------------------

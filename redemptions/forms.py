@@ -3,6 +3,7 @@ from typing import Any
 
 from django import forms
 
+from core.forms import MoneyFormField
 from redemptions.models import PaymentRequest
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -15,10 +16,8 @@ class RequestForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
         help_text="The program template for this voucher, signed by the customer and by you.",
     )
-    sow_value = forms.DecimalField(
+    sow_value = MoneyFormField(
         label="SOW value (USD)",
-        max_digits=14,
-        decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
     )
@@ -42,10 +41,8 @@ class AmendForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
-    sow_value = forms.DecimalField(
+    sow_value = MoneyFormField(
         label="SOW value (USD, optional)",
-        max_digits=14,
-        decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
     )

@@ -10,7 +10,13 @@ from rest_framework import serializers
 from core.choices import Role
 from core.events import events_for
 from core.scopes import effective_role
-from core.serializers import EventSerializer, ModelSerializer, Serializer, StrictCharField
+from core.serializers import (
+    EventSerializer,
+    ModelSerializer,
+    MoneyInputField,
+    Serializer,
+    StrictCharField,
+)
 from redemptions.models import PaymentRequest, RequestDocument
 from redemptions.selectors import request_flags
 
@@ -84,9 +90,7 @@ class PaymentRequestSerializer(ModelSerializer):
 class RequestSubmitSerializer(Serializer):
     kind = serializers.ChoiceField(choices=PaymentRequest.Kind.choices)
     document = serializers.FileField(help_text="The signed program template, as PDF.")
-    sow_value = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=Decimal("0.01")
-    )
+    sow_value = MoneyInputField(required=False, allow_null=True, min_value=Decimal("0.01"))
     customer_signer = StrictCharField(max_length=120)
     customer_signed_on = serializers.DateField()
     partner_signer = StrictCharField(max_length=120)
@@ -95,9 +99,7 @@ class RequestSubmitSerializer(Serializer):
 
 class RequestAmendSerializer(Serializer):
     document = serializers.FileField(required=False)
-    sow_value = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, min_value=Decimal("0.01")
-    )
+    sow_value = MoneyInputField(required=False, min_value=Decimal("0.01"))
     customer_signer = StrictCharField(max_length=120, required=False)
     customer_signed_on = serializers.DateField(required=False)
     partner_signer = StrictCharField(max_length=120, required=False)

@@ -48,6 +48,11 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "healthz": row(GET=EVERYONE),
     "login": row(GET=EVERYONE, POST=EVERYONE),
     "logout": row(POST=EVERYONE),
+    # Everyone's own API tokens. A token is its user's alone: the world's belongs to tenant
+    # A's partner user, so every other user, whatever the role, gets 404 on it.
+    "token-list": row(GET=ROLES),
+    "token-revoke-all": row(POST=ROLES),
+    "token-revoke": row(POST=own(PART)),
     "mail-list": row(GET={PM}),
     "mail-detail": row(GET={PM}),
     "mail-resend": row(POST={PM}),
@@ -98,7 +103,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     # -- API ----------------------------------------------------------------------------------
     "api:schema": row(GET=EVERYONE),  # the published contract
     "api:docs": row(GET=EVERYONE),
-    "api:token": row(POST=EVERYONE),
+    # DELETE revokes the calling token; a session (the matrix's actors) has none: 400.
+    "api:token": row(POST=EVERYONE, DELETE=ROLES),
     "api:user-list": row(GET={PM}, POST={PM}),
     "api:user-me": row(GET=ROLES),
     "api:user-detail": row(GET={PM}),  # even one's own row needs users:read

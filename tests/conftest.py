@@ -88,10 +88,10 @@ def as_role(db: None) -> Callable[..., APIClient]:
     def make(role: str, **kwargs: Any) -> APIClient:
         user = factories.user_for_role(role, **kwargs)
         client = APIClient()
-        from rest_framework.authtoken.models import Token
+        from accounts.services import api_token_issue
 
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = api_token_issue(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         client.user = user  # type: ignore[attr-defined]
         return client
 

@@ -46,9 +46,9 @@ def seed_world(
     user and its claimed vouchers (plus issued ones it may claim); `reviewers` QTM
     reviewers; one program manager. Vouchers were issued 30 days ago and expire in 150."""
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import User
+    from accounts.services import api_token_issue
     from core.choices import Category, Role, Segment
     from customers.models import Customer
     from partners.models import Partner
@@ -74,7 +74,7 @@ def seed_world(
         account = User.objects.create(
             username=username, email=f"{username}@example.com", role=role, **orgs
         )
-        return account, Token.objects.create(user=account).key
+        return account, api_token_issue(user=account)[1]
 
     pm, pm_token = user("load-pm", Role.PROGRAM_MANAGER, is_staff=True, is_superuser=True)
     rep, _ = user("load-rep", Role.FIELD_REP)

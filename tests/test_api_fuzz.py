@@ -18,17 +18,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import CheckContext
 from schemathesis.core.failures import Failure
 from schemathesis.specs.openapi.checks import (
@@ -36,6 +32,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.models import User
+from accounts.services import api_token_issue
+from tests.factories import demo_world_loaded
 
 # Under pytest-xdist each worker that runs some of these builds the demo world once. (Not
 # `--dist loadgroup`: schemathesis gives every operation of a role the same node ID, which
@@ -50,6 +48,8 @@ SEMANTIC_CODES = {
     "role_organisation": "only customer and partner users name an organisation",
     "partner_required": "staff name the partner of a statement; partners never do",
     "public_institution": "only an education customer can be marked a public institution",
+    "control_character": "NUL and other control characters in strings (core.guard)",
+    "username_too_long": "a username longer than any account's, before authentication",
 }
 
 
@@ -75,27 +75,16 @@ _TestDecorator = Callable[[Callable[..., None]], Callable[..., None]]
 def demo_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """The demo data set, loaded once for the module inside a transaction that is rolled
     back at the end; each example's writes are undone by the test's own savepoint."""
-    from django.core.management import call_command
-
-    from portal.demo import demo_scenario, demo_seed
-
-    # Requests run in-process inside the test transaction. Django closes a connection
-    # left outside autocommit at the end of every request; its test client switches that
-    # off for the same reason, and so do we while the module runs.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
     try:
-        with django_db_blocker.unblock(), transaction.atomic():
-            call_command("load_program", "fy24", verbosity=0)
-            call_command("load_program", "demo", verbosity=0)
-            demo_seed(fx_valid_from=date(2020, 1, 1))
-            demo_scenario(program_code="DEMO-FY27")
+        with demo_world_loaded(django_db_blocker), django_db_blocker.unblock():
+            # Issued here, in the module's transaction: a token issued inside one test's
+            # savepoint would vanish with it, and every later operation would be fuzzed
+            # unauthenticated (all 401s, which the checks accept).
+            for role, username in ROLES.items():
+                _TOKENS[role] = api_token_issue(user=User.objects.get(username=username))[1]
             yield
-            transaction.set_rollback(True)
     finally:
         _TOKENS.clear()
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 @schemathesis.check
@@ -118,12 +107,9 @@ _TOKENS: dict[str, str] = {}
 
 
 def _headers(role: str) -> dict[str, str]:
-    """The demo login of the role, by token (demo_world has loaded the demo users). The key
-    is looked up once per module run: no operation the fuzzer calls revokes a token, and a
-    refused token would fail the run's checks rather than pass unnoticed."""
-    if role not in _TOKENS:
-        user = User.objects.get(username=ROLES[role])
-        _TOKENS[role] = Token.objects.get_or_create(user=user)[0].key
+    """The demo login of the role, by the token demo_world issued. `DELETE
+    /api/v1/auth/token/` revokes it, within that operation's test only: each test's
+    savepoint is rolled back, the revocation with it."""
     return {"Authorization": f"Token {_TOKENS[role]}"}
 
 
@@ -172,6 +158,19 @@ def test_api_as_program_manager(case: Any, demo_world: None, db: None) -> None:
 @FUZZ
 def test_api_as_partner(case: Any, demo_world: None, db: None) -> None:
     _call(case, "partner")
+
+
+def test_the_fuzzers_tokens_still_sign_in(demo_world: None, db: None) -> None:
+    """After the operations (file order): every role's token still authenticates, so the
+    operations were fuzzed signed in, not as 401s."""
+    from django.test import Client
+
+    for role, username in ROLES.items():
+        response = Client().get(
+            "/api/v1/users/me/", HTTP_AUTHORIZATION=_headers(role)["Authorization"]
+        )
+        assert response.status_code == 200, f"{role}: {response.status_code}"
+        assert response.json()["username"] == username
 
 
 def test_rule_aware_acceptance_still_fails_plain_validation_errors() -> None:

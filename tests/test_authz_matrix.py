@@ -166,6 +166,7 @@ PK_OF = {
     "batch-": "batch",
     "import-": "import_job",
     "extension-": "extension",
+    "token-": "api_token",
     "api:user-": "contact_a",
     "api:fx-rate-": "fx_rate",
     "api:payment-": "payment",
@@ -268,6 +269,7 @@ def _signed_sow(voucher: Any) -> SimpleUploadedFile:
 
 
 def build_world() -> dict[str, Any]:
+    from accounts.services import api_token_issue
     from imports.services import import_preview
     from notifications.models import OutboundMail
     from payments.models import FxRate, Payment
@@ -327,6 +329,7 @@ def build_world() -> dict[str, Any]:
     )
     mail = OutboundMail.objects.filter(related_object__icontains=voucher.code).first()
     assert mail is not None, "the forward wrote no mail"
+    api_token, _key = api_token_issue(user=partner_user_a)
 
     # Tenant B: the same three roles from another organisation, with a voucher of their own.
     customer_b = CustomerFactory(name="Tenant B customer")
@@ -364,6 +367,7 @@ def build_world() -> dict[str, Any]:
         "mail": mail.pk,
         "import_job": job.pk,
         "fx_rate": fx_rate.pk,
+        "api_token": api_token.pk,
         "voucher_code": voucher.code,
         "program_code": program.code,
         "tpid": customer_a.tpid,

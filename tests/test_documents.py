@@ -27,6 +27,7 @@ from redemptions import documents, pdfcheck
 from redemptions.documents import CheckedDocument, check_document, read_upload
 from redemptions.template_pdfs import TEMPLATE_VERSION, render_template_pdf, template_id
 from tests.factories import CustomerFactory, PartnerFactory, user_for_role
+from tests.hostile import make_corpus
 from tests.traffic import text_pdf
 from vouchers.codes import generate_code
 from vouchers.models import Voucher
@@ -58,8 +59,47 @@ REFUSALS = {
     "bomb.pdf": "too_complex",
     "nested_arrays.pdf": "too_complex",
     "pages_10000.pdf": "too_many_pages",
+    # Only what a signed template needs (R-DOC-1): each of these was accepted before.
+    "xfa_stream.pdf": "xfa",
+    "xfa_array.pdf": "xfa",
+    "javascript_uri.pdf": "javascript",
+    "javascript_objstm_orphan.pdf": "javascript",
+    "action_gotor_unc.pdf": "action",
+    "action_gotoe.pdf": "action",
+    "action_uri_file.pdf": "action",
+    "action_submitform.pdf": "action",
+    "action_importdata.pdf": "action",
+    "action_resetform.pdf": "action",
+    "action_hide.pdf": "action",
+    "action_named.pdf": "action",
+    "action_sound.pdf": "action",
+    "action_movie.pdf": "action",
+    "action_rendition.pdf": "action",
+    "action_richmedia_execute.pdf": "action",
+    "action_setocgstate.pdf": "action",
+    "action_trans.pdf": "action",
+    "action_goto3dview.pdf": "action",
+    "action_unknown.pdf": "action",
+    "action_outline_gotor.pdf": "action",
+    "action_next_chain.pdf": "action",
+    "media_richmedia.pdf": "multimedia",
+    "media_screen.pdf": "multimedia",
+    "media_renditions.pdf": "multimedia",
+    "media_3d.pdf": "multimedia",
+    "media_movie.pdf": "multimedia",
+    "media_sound.pdf": "multimedia",
+    "file_attachment.pdf": "embedded_file",  # refused before too, now in the corpus
+    "bomb_flate_flate.pdf": "too_complex",
+    "bomb_hex_flate.pdf": "too_complex",
+    "bomb_runlength.pdf": "too_complex",
+    "bomb_lzw.pdf": "too_complex",
+    "image_huge.pdf": "image_too_large",
+    "image_jpeg_header.pdf": "image_too_large",
+    "image_jpx_header.pdf": "image_too_large",
+    "image_inline.pdf": "image_too_large",
+    "image_tall.pdf": "image_too_large",
 }
-ACCEPTED = {"path_traversal.pdf"}
+ACCEPTED = {"path_traversal.pdf", "links.pdf"}
 
 
 def make_voucher(
@@ -265,6 +305,40 @@ def test_upload_name_does_not_matter_path_traversal() -> None:
     assert checked.content == content and checked.pages == 2
 
 
+def test_web_links_and_links_within_the_document_are_accepted() -> None:
+    """R-DOC-1 allows what a template links: /URI to https and mailto, /GoTo and /Dest in the
+    document, an outline item's /GoTo, a /URI whose /Next is a /GoTo (links.pdf)."""
+    content = (CORPUS / "links.pdf").read_bytes()
+    reader = PdfReader(io.BytesIO(content))
+    annotations = cast(list[Any], reader.pages[0]["/Annots"])
+    actions = [annotation.get_object().get("/A") for annotation in annotations]
+    assert {str(a["/S"]) for a in actions if a} == {"/URI", "/GoTo"}
+    checked = check_document(upload=upload(content), voucher_code=CORPUS_CODE, template_id=SOW)
+    assert checked.content == content and checked.pages == 2
+
+
+def test_weasyprint_links_are_accepted() -> None:
+    """What WeasyPrint writes for <a href>: /URI actions (https, mailto), a /Dest to a named
+    destination and an outline; the template's own renderer, so its links pass."""
+    import weasyprint
+
+    html = (
+        f'<h1 id="top">Statement of Work</h1><p>Template {SOW} · Voucher {CORPUS_CODE}</p>'
+        '<p><a href="https://vouchers.example.com/vouchers/">portal</a> '
+        '<a href="mailto:fasttrack@example.com">mail</a> <a href="#top">top</a></p>'
+    )
+    pdf = cast(bytes, weasyprint.HTML(string=html).write_pdf())
+    links = cast(list[Any], PdfReader(io.BytesIO(pdf)).pages[0]["/Annots"])
+    annotations = [a.get_object() for a in links]
+    assert [str(a["/A"]["/URI"]) for a in annotations if "/A" in a] == [
+        "https://vouchers.example.com/vouchers/",
+        "mailto:fasttrack@example.com",
+    ]
+    assert any("/Dest" in a for a in annotations)
+    checked = check_document(upload=upload(pdf), voucher_code=CORPUS_CODE, template_id=SOW)
+    assert checked.pages == 1
+
+
 def test_voucher_code_matches_whatever_the_spacing_and_case(voucher: Voucher) -> None:
     code = voucher.code
     for text in (code, code.replace("-", " - "), code.replace("-", "\u2013"), code.lower()):
@@ -361,6 +435,25 @@ def test_corpus_file_is_refused(name: str, code: str) -> None:
         ("open_action_uri.pdf", "run automatically"),
         ("pages_10000.pdf", "The PDF has 10,000 pages; the limit is 100."),
         ("bomb.pdf", "too complex to check safely"),
+        ("bomb_flate_flate.pdf", "too complex to check safely"),
+        ("xfa_stream.pdf", "The PDF is an XFA form"),
+        ("javascript_uri.pdf", "The PDF contains JavaScript"),
+        (
+            "action_gotor_unc.pdf",
+            "The PDF contains an action the signed template does not need (GoToR, which "
+            "opens another file): only web links (http, https, mailto) and links within the "
+            "document are allowed.",
+        ),
+        ("action_named.pdf", "(Named, which runs a viewer menu command)"),
+        ("action_uri_file.pdf", "(a link to an address that is not http, https or mailto)"),
+        ("action_unknown.pdf", "(an action of a type no PDF standard defines)"),
+        ("media_3d.pdf", "sound, video, 3D or rich media"),
+        (
+            "image_huge.pdf",
+            "The PDF contains an image of 60,000 x 60,000 pixels; the limit is 100 megapixels "
+            "and 20,000 pixels a side. If it is a scan, scan it again at 300 dpi",
+        ),
+        ("image_tall.pdf", "an image of 1 x 30,000 pixels"),
     ],
 )
 def test_refusal_says_what_is_wrong(name: str, phrase: str) -> None:
@@ -536,6 +629,351 @@ def test_inflated_size_stops_counting_past_the_limit() -> None:
     assert pdfcheck.inflated_size(data, 1024 * 1024) <= 2 * 1024 * 1024 + 1
     assert pdfcheck.inflated_size(zlib.compress(b"abc"), 10) == 3
     assert pdfcheck.inflated_size(b"not zlib", 10) == 0
+
+
+# --- pdfcheck: only what a signed template needs (R-DOC-1) -----------------------------------
+
+
+def link_pdf(action: bytes, *objects: bytes) -> bytes:
+    return make_corpus._link_pdf(action, *objects)
+
+
+def verdict(content: bytes) -> tuple[str | None, str | None]:
+    found = pdfcheck.check(content)
+    return found["problem"], found["subject"]
+
+
+@pytest.mark.parametrize("action", sorted(pdfcheck.ACTIONS))
+def test_every_action_but_uri_and_goto_is_refused(action: str) -> None:
+    """Each action type ISO 32000 defines, besides /URI, /GoTo, /Launch and /JavaScript (which
+    have their own codes), in a link, a widget's /A, an outline item and a /Next chain."""
+    body = b"<< /Type /Action /S %s >>" % action.encode()
+    expected = ("action", pdfcheck.ACTIONS[action])
+    assert verdict(link_pdf(body)) == expected
+    widget = b"<< /Type /Annot /Subtype /Widget /FT /Btn /T (b) /Rect [0 0 9 9] /A %s >>" % body
+    assert verdict(make_corpus._annotation_pdf(widget)) == expected
+    outline = make_corpus._text_pdf(
+        catalog=b" /Outlines 6 0 R",
+        objects=(
+            b"<< /Type /Outlines /First 7 0 R /Last 7 0 R /Count 1 >>",
+            b"<< /Title (x) /Parent 6 0 R /A 8 0 R >>",
+            body.replace(b"/Type /Action ", b""),  # an indirect action, not saying it is one
+        ),
+    )
+    assert verdict(outline) == expected
+    chain = b"<< /S /URI /URI (https://example.com/) /Next 7 0 R >>"
+    last = body.replace(b"/Type /Action ", b"")
+    assert verdict(link_pdf(chain, b"<< /S /GoTo /D [3 0 R /Fit] /Next [8 0 R] >>", last)) == (
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("https://vouchers.example.com/vouchers/?a=1", None),
+        ("HTTP://example.com", None),
+        ("mailto:fasttrack@example.com", None),
+        ("file://host/share/sow.pdf", "action"),
+        ("\\\\host\\share\\sow.pdf", "action"),  # \\host\share\sow.pdf
+        ("smb://host/share", "action"),
+        ("ftp://example.com/sow.pdf", "action"),
+        ("sow.pdf", "action"),  # relative: resolved against the file's own location
+        ("javascript:app.alert(1)", "javascript"),
+        (" JavaScript:app.alert(1)", "javascript"),
+        ("java\tscript:app.alert(1)", "javascript"),  # a tab, which browsers drop
+    ],
+)
+def test_uri_links_go_to_web_and_mail_addresses_only(address: str, problem: str | None) -> None:
+    assert verdict(link_pdf(b"<< /S /URI /URI (%s) >>" % address.encode()))[0] == problem
+
+
+def test_a_uri_without_an_address_is_refused() -> None:
+    assert verdict(link_pdf(b"<< /S /URI /URI 42 >>")) == ("action", pdfcheck.URI_MISSING)
+
+
+def test_a_signed_tagged_template_with_form_fields_passes() -> None:
+    """What a signed, tagged PDF carries and the allow-list must not mistake for active
+    content: an /AcroForm with a signature field, /SigFlags and a /DocMDP reference, a
+    structure tree whose elements have /S types and /A attributes, page labels (/S /D), a
+    transparency group (/S /Transparency), named destinations and a /GoTo link."""
+    content = make_corpus._text_pdf(
+        catalog=b" /AcroForm << /Fields [6 0 R] /SigFlags 3 >> /StructTreeRoot 8 0 R"
+        b" /MarkInfo << /Marked true >> /PageLabels << /Nums [0 << /S /D >>] >>"
+        b" /Names << /Dests << /Names [(top) [3 0 R /Fit]] >> >>",
+        page=b" /Annots [6 0 R 9 0 R] /Group << /S /Transparency /CS /DeviceRGB >>",
+        objects=(
+            b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Customer) /Rect [40 100 300 140]"
+            b" /F 132 /P 3 0 R /V 7 0 R >>",
+            b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached"
+            b" /ByteRange [0 10 20 30] /Contents <00> /Reference [<< /Type /SigRef"
+            b" /TransformMethod /DocMDP /TransformParams << /P 2 /V /1.2 >> >>] >>",
+            b"<< /Type /StructTreeRoot /K << /Type /StructElem /S /Document /P 8 0 R /K"
+            b" [<< /S /P /A << /O /Layout /Placement /Block >> /Pg 3 0 R /K 0 >>] >> >>",
+            b"<< /Type /Annot /Subtype /Link /Rect [40 700 300 760] /A << /S /GoTo /D (top) >> >>",
+        ),
+    )
+    assert verdict(content) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("catalog", "problem"),
+    [
+        (b" /AcroForm << /Fields [] /XFA 6 0 R >>", "xfa"),
+        (b" /NeedsRendering true", "xfa"),
+        (
+            b" /Names << /JavaScript << /Names [(a) << /S /JavaScript /JS 6 0 R >>] >> >>",
+            "javascript",
+        ),
+        (b" /AA << /WC << /S /JavaScript /JS (x) >> >>", "javascript"),
+        (b" /AA << /WC << /S /GoToR /F (x.pdf) >> >>", "action"),
+        (b" /OpenAction << /S /Named /N /Print >>", "action"),
+        (b" /OpenAction [3 0 R /Fit]", "open_action"),
+        (b" /Collection << /Type /Collection >>", "embedded_file"),
+        (b" /Names << /AlternatePresentations << /Names [] >> >>", "multimedia"),
+    ],
+)
+def test_catalog_entries_are_refused(catalog: bytes, problem: str) -> None:
+    content = make_corpus._text_pdf(catalog=catalog, objects=(make_corpus._stream(b"x"),))
+    assert verdict(content)[0] == problem
+
+
+def test_widget_triggers_with_javascript_are_javascript() -> None:
+    """A form field's /AA (keystroke, format, validate, calculate): JavaScript, whatever is
+    also wrong with the file."""
+    widget = (
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (value) /Rect [0 0 9 9] "
+        b"/AA << /K << /S /JavaScript /JS 7 0 R >> /F 8 0 R >> >>"
+    )
+    content = make_corpus._annotation_pdf(
+        widget, make_corpus._stream(b"app.alert(1)"), b"<< /S /ResetForm >>"
+    )
+    assert verdict(content)[0] == "javascript"
+
+
+def test_a_page_transition_is_refused() -> None:
+    content = make_corpus._text_pdf(page=b" /Trans << /S /Dissolve /D 1 >>")
+    assert verdict(content) == ("action", pdfcheck.ACTIONS["/Trans"])
+
+
+def test_object_stream_names_are_scanned_in_chunks() -> None:
+    found: dict[str, str | None] = {}
+    scanner = pdfcheck.NameScanner(found, pdfcheck.Budget(pdfcheck.DECODE_BUDGET))
+    for piece in (b"<< /JS", b"ON 1 /Ope", b"nActio", b"n 2 >>"):
+        scanner.feed(piece)
+    scanner.feed(b"", final=True)
+    assert found == {"open_action": None}  # /JSON is not /JS, /OpenAction is whole again
+
+
+# --- pdfcheck: decoded sizes through every filter ---------------------------------------------
+
+
+def decoded(stage: Any, data: bytes, parameters: Any = None, piece: int = 7) -> bytes:
+    """`stage` fed `data` in `piece`-byte chunks, so every cut between chunks is tried."""
+    chunks = (data[i : i + piece] for i in range(0, len(data), piece))
+    return b"".join(stage(chunks, parameters))
+
+
+def test_each_filter_decodes_as_pypdf_does() -> None:
+    import base64
+    import random
+    import zlib
+
+    from pypdf._codecs._codecs import LzwCodec
+    from pypdf.filters import ASCII85Decode, ASCIIHexDecode, LZWDecode, RunLengthDecode
+
+    rng = random.Random(7)
+    data = bytes(rng.choice(b"abc\x00\xff") for _ in range(20_000)) + bytes(5000)
+    assert decoded(pdfcheck.inflate, zlib.compress(data)) == data
+    lzw = LzwCodec().encode(data)
+    assert decoded(pdfcheck.lzw_decode, lzw) == LZWDecode.decode(lzw) == data
+    zeros = make_corpus.lzw_zeros(9_000_000)
+    assert decoded(pdfcheck.lzw_decode, zeros, piece=997) == bytes(9_000_000)
+    hex_data = data.hex().encode() + b">"
+    assert decoded(pdfcheck.ascii_hex_decode, hex_data) == ASCIIHexDecode.decode(hex_data)
+    a85 = base64.a85encode(data, adobe=True)
+    assert decoded(pdfcheck.ascii85_decode, a85) == ASCII85Decode.decode(a85) == data
+    runs = b"\x02abc\xfex\x00y\x81z\x80ignored"
+    assert decoded(pdfcheck.run_length_decode, runs, piece=1) == RunLengthDecode.decode(runs)
+
+
+def test_decoding_stops_as_soon_as_the_cap_is_passed() -> None:
+    """The 768 MiB [/FlateDecode /FlateDecode] bomb: refused after about MAX_DECODED_STREAM,
+    holding a few chunks at a time, never the decoded stream."""
+    import time
+    import tracemalloc
+
+    reader = PdfReader(io.BytesIO((CORPUS / "bomb_flate_flate.pdf").read_bytes()))
+    resources = cast(dict[str, Any], reader.pages[0]["/Resources"])
+    image = resources["/XObject"]["/Im1"].get_object()
+    budget = pdfcheck.Budget(pdfcheck.DECODE_BUDGET)
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(pdfcheck.TooComplex, match="decodes to more than 32 MB"):
+        pdfcheck.decode_stream(image, budget)
+    seconds = time.perf_counter() - started
+    _size, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 8 * pdfcheck.DECODE_CHUNK, peak
+    assert seconds < 5
+    spent = pdfcheck.DECODE_BUDGET - budget.left
+    assert spent < 3 * (pdfcheck.MAX_DECODED_STREAM + pdfcheck.DECODE_CHUNK)  # both stages
+
+
+def test_the_budget_covers_all_streams_together() -> None:
+    import zlib
+
+    eight_mib = zlib.compress(bytes(8 * 1024 * 1024))
+    images = [
+        make_corpus._image(eight_mib, width=100, height=100, extra=b" /Filter /FlateDecode")
+        for _ in range(33)  # 264 MiB in all, each under the 32 MiB of one stream
+    ]
+    content = make_corpus._text_pdf(
+        resources=b" /XObject << %s >>"
+        % b" ".join(b"/Im%d %d 0 R" % (i, i + 6) for i in range(len(images))),
+        objects=tuple(images),
+    )
+    problem = pdfcheck.check(content)
+    assert problem["problem"] == "too_complex"
+    assert "the streams decode to more than 256 MB" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "detail"),
+    [
+        (b"/Filter [/FlateDecode /FlateDecode /FlateDecode /FlateDecode /FlateDecode]", "chains"),
+        (b"/Filter [/DCTDecode /FlateDecode]", "followed by another filter"),
+        (
+            b"/Filter [/FlateDecode /FlateDecode]"
+            b" /DecodeParms [<< /Predictor 12 /Columns 4 >> null]",
+            "predictor in the middle",
+        ),
+        (b"/Filter /BrotliDecode", "cannot measure"),
+        (b"/Filter /NoSuchDecode", "cannot measure"),
+    ],
+)
+def test_filter_chains_the_check_cannot_measure_are_refused(filters: bytes, detail: str) -> None:
+    image = make_corpus._image(b"x", width=10, height=10, extra=b" " + filters)
+    problem = pdfcheck.check(make_corpus._image_pdf(image))
+    assert problem["problem"] == "too_complex" and detail in problem["detail"]
+
+
+def test_a_predictor_on_the_last_filter_is_fine() -> None:
+    import zlib
+
+    rows = b"".join(b"\x02" + bytes(10) for _ in range(10))  # PNG "up", 10 rows of 10
+    image = make_corpus._image(
+        zlib.compress(rows),
+        width=10,
+        height=10,
+        extra=b" /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 10 >>",
+    )
+    assert verdict(make_corpus._image_pdf(image)) == (None, None)
+
+
+# --- pdfcheck: image sizes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "problem"),
+    [
+        (10_000, 10_000, None),  # 100 megapixels: the limit
+        (10_001, 10_000, "image_too_large"),
+        (20_000, 5_000, None),  # the longest side allowed
+        (20_001, 10, "image_too_large"),
+        (10, 20_001, "image_too_large"),
+    ],
+)
+def test_image_limits(width: int, height: int, problem: str | None) -> None:
+    for image in (
+        make_corpus._image(
+            make_corpus._jpeg_header(width, height),
+            width=width,
+            height=height,
+            extra=b" /Filter /DCTDecode",
+        ),
+        make_corpus._image(  # the dictionary alone, whatever the codec
+            b"", width=width, height=height, extra=b" /Filter /CCITTFaxDecode"
+        ),
+    ):
+        assert verdict(make_corpus._image_pdf(image))[0] == problem
+
+
+def test_jpeg_and_jpeg_2000_headers_are_read_as_decoders_read_them() -> None:
+    jpeg = make_corpus._jpeg_header(640, 480)
+    assert pdfcheck.jpeg_size(jpeg) == (640, 480)
+    app1 = b"\xff\xe1\x00\x06Exif"  # a segment before the frame, then stray bytes
+    assert pdfcheck.jpeg_size(jpeg[:2] + app1 + b"\x00\x00" + jpeg[2:]) == (640, 480)
+    assert pdfcheck.jpeg_size(b"\xff\xd8\xff\xda\x00\x02") is None  # a scan, no frame
+    assert pdfcheck.jpeg_size(b"not a jpeg") is None
+    assert pdfcheck.jpx_size(make_corpus._jpx_header(800, 600)) == (800, 600)
+    codestream = make_corpus._jpx_header(50_000, 40_000)
+    ihdr = b"\x00\x00\x00\x16ihdr" + bytes.fromhex("000000640000006400010707") + b"\x00\x00"
+    jp2 = (
+        b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+        + b"\x00\x00\x00\x1ejp2h"
+        + ihdr
+        + b"%s%sjp2c" % ((len(codestream) + 8).to_bytes(4, "big"), b"")
+        + codestream
+    )
+    assert pdfcheck.jpx_size(jp2) == (50_000, 40_000)  # the codestream, not ihdr's 100 x 100
+
+
+def test_inline_images_are_found_across_chunks() -> None:
+    content = (
+        b"q BI /W 10 /H 10 /CS /G /BPC 8 ID " + bytes(100) + b" EI Q\n"
+        b"(ABI /W 99999 is a word) Tj /W 88888 (after an image's ID, not its size) Tj\n"
+        b"q BI /IM true /Width 30000 /Height 2 /F /AHx ID 00> EI Q"
+    )
+    for piece in (1, 5, 64, len(content)):
+        images = pdfcheck.InlineImages(pdfcheck.Budget(pdfcheck.DECODE_BUDGET))
+        for start in range(0, len(content), piece):
+            images.feed(content[start : start + piece])
+        images.feed(b"", final=True)
+        assert images.too_large == (30_000, 2), piece
+    images = pdfcheck.InlineImages(pdfcheck.Budget(pdfcheck.DECODE_BUDGET))
+    images.feed(content[: content.index(b"q BI /IM")], final=True)
+    assert images.too_large is None
+    hidden = b"BI /DP << /Note (ID ) >> /W 40000 /H 40000 /F /AHx ID 00> EI"  # a false ID
+    images = pdfcheck.InlineImages(pdfcheck.Budget(pdfcheck.DECODE_BUDGET))
+    images.feed(hidden, final=True)
+    assert images.too_large == (40_000, 40_000)
+
+
+def test_the_check_stays_linear() -> None:
+    """Content built to make a naive scan slow: 30 MB of "BI " that begins no inline image,
+    3,000 links, then more inline images or escaped names than any template has (refused as
+    too complex instead of scanned one by one). Each answered in well under the CPU limit."""
+    import time
+    import zlib
+
+    def form_pdf(content: bytes, *, links: int = 0) -> bytes:
+        form = make_corpus._stream(
+            zlib.compress(content),
+            b" /Type /XObject /Subtype /Form /BBox [0 0 9 9] /Filter /FlateDecode",
+        )
+        annotations = tuple(
+            b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI "
+            b"/URI (https://example.com/%d) >> >>" % i
+            for i in range(links)
+        )
+        references = b" ".join(b"%d 0 R" % (7 + i) for i in range(links))
+        return make_corpus._text_pdf(
+            resources=b" /XObject << /Fm1 6 0 R >>",
+            page=b" /Annots [%s]" % references,
+            objects=(form, *annotations),
+        )
+
+    cases = [
+        (form_pdf(b"BI " * 10_000_000, links=3000), None, ""),
+        (form_pdf(b"BI /W 1 /H 1 " * 200_000), "too_complex", "inline images"),
+        (form_pdf(b"q Q") + b"%" + b"/a#41" * 200_000 + b"\n%%EOF\n", "too_complex", "names"),
+    ]
+    for content, problem, detail in cases:
+        started = time.perf_counter()
+        found = pdfcheck.check(content)
+        assert time.perf_counter() - started < 5
+        assert found["problem"] == problem and detail in found["detail"], found["detail"]
 
 
 def test_pdfcheck_is_free_of_django() -> None:

@@ -11,11 +11,16 @@ import time_machine
 from django.core import mail
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
+from django.test import Client
 from rest_framework.test import APIClient
 
 from core.choices import Role
+from core.errors import StateConflict
+from core.models import Event
+from notifications.models import OutboundMail
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
 from vouchers.models import Voucher
+from vouchers.services import voucher_decline
 
 pytestmark = [pytest.mark.django_db]
 
@@ -212,3 +217,156 @@ def test_only_partners_claim(world: Any, role: str) -> None:
         .status_code
         == 403
     )
+
+
+# -- a decline is answered once (R-VOU-5, R-NOT-2) ----------------------------------------
+
+
+def declined_mails() -> list[OutboundMail]:
+    return list(OutboundMail.objects.filter(kind="voucher_declined").order_by("pk"))
+
+
+def forward(world: Any, message: str = "") -> Any:
+    response = client_for(world["contact"]).post(
+        f"/api/v1/vouchers/{world['voucher'].code}/forward/",
+        {"partner": world["adatum"].partner_id, "message": message},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    return response
+
+
+def test_a_forward_declined_twice_is_409_and_mails_the_customer_once(world: Any) -> None:
+    """Forwarded, not claimed: the decline answers the forward; a second one is refused."""
+    code = world["voucher"].code
+    forward(world)
+    partner = client_for(world["partner"])
+    first = partner.post(f"/api/v1/vouchers/{code}/decline/", {"reason": "Full"}, format="json")
+    assert first.status_code == 200 and len(declined_mails()) == 1
+    for _ in range(2):
+        again = partner.post(
+            f"/api/v1/vouchers/{code}/decline/", {"reason": "Still full"}, format="json"
+        )
+        assert again.status_code == 409
+        assert again.json()["rule"] == "R-VOU-5" and again.json()["code"] == "already_declined"
+    assert len(declined_mails()) == 1
+    assert Event.objects.filter(subject_id=world["voucher"].pk, action="declined").count() == 1
+    # Claiming after the decline would start the round again: refused too.
+    claim = partner.post(f"/api/v1/vouchers/{code}/claim/")
+    assert claim.status_code == 409 and claim.json()["code"] == "already_declined"
+
+    forward(world, "Please reconsider")  # the customer asks again: a new forward, a new answer
+    assert partner.post(f"/api/v1/vouchers/{code}/decline/", {}, format="json").status_code == 200
+    assert len(declined_mails()) == 2
+
+
+def test_a_claimed_voucher_declined_twice_is_409_and_mails_the_customer_once(
+    world: Any,
+) -> None:
+    """Claimed: the decline releases the voucher; once released, a second decline (or a
+    claim-and-decline round) is refused."""
+    code = world["voucher"].code
+    forward(world)
+    partner = client_for(world["partner"])
+    assert partner.post(f"/api/v1/vouchers/{code}/claim/").status_code == 200
+    first = partner.post(f"/api/v1/vouchers/{code}/decline/", {"reason": "Full"}, format="json")
+    assert first.status_code == 200 and first.json()["status"] == "issued"
+    again = partner.post(f"/api/v1/vouchers/{code}/decline/", {"reason": "x"}, format="json")
+    assert again.status_code == 409 and again.json()["rule"] == "R-VOU-5"
+    assert partner.post(f"/api/v1/vouchers/{code}/claim/").status_code == 409
+    assert len(declined_mails()) == 1
+
+    # Claimed by its code alone (never forwarded): once released the partner no longer sees
+    # it (404); the service refuses the second decline and the claim all the same.
+    fabrikam = CustomerFactory(name="Fabrikam", company="fabrikam")
+    other = issue_voucher(world["fy24"], fabrikam, *_issuers(world))
+    decline = f"/api/v1/vouchers/{other.code}/decline/"
+    assert partner.post(f"/api/v1/vouchers/{other.code}/claim/").status_code == 200
+    assert partner.post(decline, {}, format="json").status_code == 200
+    assert partner.post(decline, {}, format="json").status_code == 404
+    with pytest.raises(StateConflict) as refused:
+        voucher_decline(voucher_id=other.pk, user=world["partner"])
+    assert refused.value.code == "already_declined" and refused.value.status_code == 409
+    assert partner.post(f"/api/v1/vouchers/{other.code}/claim/").status_code == 409
+    assert len(declined_mails()) == 2
+
+
+def _issuers(world: Any) -> tuple[Any, Any]:
+    voucher = world["voucher"]
+    return voucher.nomination.nominated_by, voucher.issued_by
+
+
+def test_the_decline_page_answers_a_second_decline_409_and_mails_nothing(world: Any) -> None:
+    code = world["voucher"].code
+    forward(world)
+    page = Client()
+    page.force_login(world["partner"])
+    assert b"Decline this engagement" in page.get(f"/vouchers/{code}/").content
+    first = page.post(f"/vouchers/{code}/decline/", {"reason": "At capacity"})
+    assert first.status_code == 302 and len(declined_mails()) == 1
+    shown = page.get(f"/vouchers/{code}/").content
+    assert b"You declined this voucher" in shown
+    assert b"Decline this engagement" not in shown and b"Claim voucher" not in shown
+    again = page.post(f"/vouchers/{code}/decline/", {"reason": "At capacity"})
+    assert again.status_code == 409
+    assert b"already declined" in again.content and b"R-VOU-5" in again.content
+    assert len(declined_mails()) == 1
+
+
+# -- their words, quoted and inert ------------------------------------------------------------
+
+EVIL = (
+    'Try <a href="https://evil.example/login">our portal</a> instead: https://evil.example/x '
+    "or www.evil.example, mail sales@evil.example\n\nRegards"
+)
+
+
+def test_the_decline_mail_quotes_the_partner_and_defangs_its_links(world: Any) -> None:
+    code = world["voucher"].code
+    forward(world)
+    response = client_for(world["partner"]).post(
+        f"/api/v1/vouchers/{code}/decline/", {"reason": EVIL}, format="json"
+    )
+    assert response.status_code == 200
+    [told] = declined_mails()
+    html, text = told.body_html, told.body_text
+    for body in (html, text):
+        assert "https://evil.example" not in body and "evil.example" not in body
+        assert "hxxps://evil[.]example/x" in body and "www[.]evil[.]example" in body
+        assert "sales@evil[.]example" in body
+        assert "Adatum wrote:" in body
+    assert '<a href="https://evil.example' not in html and '<a href="hxxps' not in html
+    assert "&lt;a href=&quot;hxxps://evil[.]example/login&quot;&gt;" in html
+    assert "<blockquote" in html and "“Try" in html
+    quoted = [line for line in text.splitlines() if line.startswith(">")]
+    assert quoted[0].startswith("> “Try") and quoted[-1] == "> Regards”"
+    assert len(quoted) >= 3 and all(len(line) <= 76 for line in quoted)
+
+    # Long words are capped: the customer reads at most 1,000 of the partner's characters.
+    long = "word " * 400
+    assert len(long.strip()) == 1_999
+    client_for(world["contact"]).post(
+        f"/api/v1/vouchers/{code}/forward/",
+        {"partner": world["adatum"].partner_id},
+        format="json",
+    )
+    declined = client_for(world["partner"]).post(
+        f"/api/v1/vouchers/{code}/decline/", {"reason": long}, format="json"
+    )
+    assert declined.status_code == 200
+    second = declined_mails()[-1]
+    lines = second.body_text.splitlines()
+    quoted_text = " ".join(line[2:] for line in lines if line.startswith("> "))
+    assert 900 < len(quoted_text) <= 1_002 and quoted_text.endswith("…”")
+    assert "shortened" in second.body_text and "shortened" in second.body_html
+
+
+def test_the_forward_mail_quotes_the_customer_and_defangs_its_links(world: Any) -> None:
+    forward(world, EVIL)
+    [sent] = OutboundMail.objects.filter(kind="voucher_forwarded")
+    for body in (sent.body_html, sent.body_text):
+        assert "https://evil.example" not in body and "evil.example" not in body
+        assert "hxxps://evil[.]example/x" in body
+        assert "Contoso wrote:" in body
+    assert '<a href="https://evil.example' not in sent.body_html
+    assert any(line.startswith("> “Try") for line in sent.body_text.splitlines())

@@ -1,6 +1,6 @@
 """The voucher detail's PostgreSQL statement (vouchers/detail_sql.py) answers exactly what the
 serializer answers, and 404 exactly where the selector says no, for every role; and the
-prepared token lookup (core/authentication.py) authenticates as DRF's does."""
+prepared token lookup (accounts/authentication.py) authenticates as the ORM path does."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_issue
 from core.choices import Role
 from core.events import event_record
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
@@ -119,7 +119,7 @@ def test_the_cached_visibility_sql_is_the_selectors(world: dict[str, Any]) -> No
 def test_api_answers_through_the_statement(world: dict[str, Any]) -> None:
     partner = world["users"]["partner"]
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=partner).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=partner)[1]}")
     claimed, forwarded = world["vouchers"]
     response = client.get(f"/api/v1/vouchers/{claimed.code.lower().replace('-', '')}/")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
@@ -131,7 +131,7 @@ def test_api_answers_through_the_statement(world: dict[str, Any]) -> None:
 
 def test_token_authentication(world: dict[str, Any]) -> None:
     partner = world["users"]["partner"]
-    key = Token.objects.create(user=partner).key
+    key = api_token_issue(user=partner)[1]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/vouchers/").status_code == 200

@@ -285,6 +285,49 @@ def test_voucher_declined_mail_without_reason(voucher: Voucher) -> None:
     assert "Reason" not in text and "Reason" not in html
 
 
+# Links hidden from a quick read: a zero-width space in the scheme, a bidi override, an
+# ideographic full stop, a javascript: URL, an address by its IP.
+DISGUISED = (
+    "Book us at htt\u200bps://evil.example/pay \u202eor moc.live\u202c "
+    "evil\u3002example javascript:alert(1) http://10.0.0.1/x"
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "field", "author"),
+    [
+        ("mail/voucher_declined", "reason", "Fabrikam Consulting"),
+        ("mail/voucher_forwarded", "message", "Contoso Pharmaceuticals Ltd"),
+    ],
+)
+def test_mail_quotes_their_words_with_every_link_inert(
+    voucher: Voucher, template: str, field: str, author: str
+) -> None:
+    partner = PartnerFactory(name="Fabrikam Consulting")
+    context: dict[str, Any] = {
+        "voucher": voucher,
+        "partner": partner,
+        "customer": voucher.customer,
+        "voucher_url": "https://x.example/v/1/",
+        "claim_url": "https://x.example/claim/",
+        field: DISGUISED + "\n" + "more " * 300,
+    }
+    text, html = render_pair(template, context)
+    for body in (text, html):
+        assert f"{author} wrote:" in body
+        assert "evil.example" not in body and "evil\u3002example" not in body
+        assert "hxxps://evil[.]example/pay" in body and "javascript[:]alert(1)" in body
+        assert "hxxp://10[.]0[.]0[.]1/x" in body and "moc[.]live" in body
+        assert "\u200b" not in body and "\u202e" not in body
+        assert "shortened" in body
+    links = re.findall(r"<a\s+href=\"([^\"]*)\"", html)  # the mail's own links, none of theirs
+    assert links and all(u.startswith(("https://x.example/", "https://vouchers.")) for u in links)
+    quote = [line for line in text.splitlines() if line.startswith(">")]
+    assert quote[0].startswith("> “Book us at") and quote[-1].endswith("…”")
+    assert sum(len(line) - 2 for line in quote) <= 1_000 + len(quote)
+    assert all(len(line) <= 76 for line in quote)
+
+
 def test_mail_escapes_hostile_customer_name(fy24: Program) -> None:
     voucher = make_voucher(fy24, customer_name=f"Evil {HOSTILE} Corp")
     partner = PartnerFactory()

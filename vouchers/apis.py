@@ -132,7 +132,9 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, code: str) -> Response:
         """Partner: become the voucher's one redeeming partner (R-VOU-5, R-VOU-7). The code
-        alone is enough; attempts are rate-limited per user and per address."""
+        alone is enough; attempts are rate-limited per user and per address. A partner whose
+        decline stands is refused (409 `already_declined`) until the customer forwards the
+        voucher to it again."""
         rate_limit(scope="claim", request=request)
         voucher = voucher_claim(code=code_or_error(code), user=acting_user(request))
         return Response(self.get_serializer(voucher).data)
@@ -140,7 +142,10 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     @extend_schema(request=DeclineSerializer, responses={200: VoucherSerializer})
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, code: str) -> Response:
-        """Partner: decline the engagement; the customer is told and may forward elsewhere."""
+        """Partner: decline the engagement; the customer is told once and may forward
+        elsewhere. A claimed voucher is released; a forwarded one answered. A second decline
+        (already released, or the forward already answered) is 409 `already_declined`
+        (R-VOU-5) and mails nothing, until the customer forwards the voucher again."""
         voucher = self.get_object()
         body = DeclineSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -26,7 +26,12 @@ from vouchers.extensions import extension_decide, extension_request
 from vouchers.forms import ClaimForm, DeclineForm, ForwardForm
 from vouchers.models import Extension, Voucher
 from vouchers.pdf import voucher_workload_names
-from vouchers.selectors import code_or_error, voucher_for, vouchers_visible_to
+from vouchers.selectors import (
+    code_or_error,
+    partner_declined,
+    voucher_for,
+    vouchers_visible_to,
+)
 from vouchers.services import voucher_claim, voucher_decline, voucher_forward
 
 if TYPE_CHECKING:
@@ -91,6 +96,13 @@ def voucher_page(
         and not expired
     )
     combined = combined_position(voucher)
+    viewer_partner = user.partner if effective_role(user) == Role.PARTNER else None
+    # R-VOU-5: a partner whose decline stands is offered neither claim nor decline again.
+    declined = (
+        viewer_partner is not None
+        and voucher.status == Voucher.Status.ISSUED
+        and partner_declined(voucher_id=voucher.pk, partner_code=viewer_partner.partner_id)
+    )
     return render(
         request,
         "vouchers/detail.html",
@@ -112,7 +124,8 @@ def voucher_page(
             "extensions": list(voucher.extensions.all()),
             "combined": combined,
             "combined_room": combined.room_for(voucher) if combined else None,
-            "viewer_partner": user.partner_id if effective_role(user) == Role.PARTNER else None,
+            "viewer_partner": viewer_partner.pk if viewer_partner else None,
+            "declined_by_viewer": declined,
             **redemption_context(user=user, voucher=voucher, request_form=request_form),
         },
         status=status,
@@ -216,8 +229,9 @@ def voucher_decline_page(request: HttpRequest, code: str) -> HttpResponse:
             reason=form.cleaned_data.get("reason", ""),
         )
     except ApplicationError as exc:
+        # Answered with the refusal's status (409 for a second decline, R-VOU-5), like the API.
         messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
-        return redirect("voucher-detail", code=voucher.code)
+        return voucher_page(request, voucher, status=exc.status_code)
     messages.success(request, f"You declined voucher {voucher.code}; the customer has been told.")
     return redirect("voucher-list")
 

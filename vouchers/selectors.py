@@ -8,6 +8,7 @@ from accounts.models import User
 from core.choices import Role
 from core.db import table
 from core.errors import ApplicationError
+from core.models import Event
 from core.scopes import effective_role
 from vouchers.codes import MalformedCode, normalise_code
 from vouchers.models import Forward, Voucher
@@ -64,3 +65,22 @@ def voucher_for(user: User, code: str) -> Voucher:
         return vouchers_visible_to(user).get(code=code_or_error(code))
     except Voucher.DoesNotExist as exc:
         raise Http404("No such voucher.") from exc
+
+
+def partner_declined(*, voucher_id: int, partner_code: str) -> bool:
+    """Whether a partner's decline of the voucher stands (R-VOU-5): its last word in the
+    voucher's history is its decline, with no forward from the customer to it since. A
+    decline is answered once; a new forward opens the engagement again. The voucher's row
+    lock orders every forward and decline, so the higher id is the later one."""
+    last = (
+        Event.objects.filter(
+            subject="voucher",
+            subject_id=voucher_id,
+            action__in=("declined", "forwarded"),
+            data__partner=partner_code,
+        )
+        .order_by("-pk")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return last == "declined"

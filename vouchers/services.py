@@ -22,6 +22,7 @@ from vouchers.codes import generate_code
 from vouchers.conflicts import SameCompany, conflict_check
 from vouchers.expiry import refuse_if_expired
 from vouchers.models import Forward, Voucher
+from vouchers.selectors import partner_declined
 from vouchers.tasks import send_voucher_issued
 
 if TYPE_CHECKING:
@@ -255,6 +256,15 @@ def voucher_claim(*, code: str, user: User) -> Voucher:
                 rule="R-VOU-5",
                 code="already_claimed",
             )
+        # R-VOU-5: a decline stands until the customer forwards the voucher again; claiming
+        # and declining in turn would otherwise mail the customer on every round.
+        if partner_declined(voucher_id=voucher.pk, partner_code=partner.partner_id):
+            raise StateConflict(
+                f"You declined this voucher; {voucher.customer.name} can forward it to you "
+                "again if you can take it on after all.",
+                rule="R-VOU-5",
+                code="already_declined",
+            )
         check = conflict_check(customer=voucher.customer, partner=partner)
         refusals = partner_refusals(voucher=voucher, partner=partner, check=check)
         if refusals:
@@ -286,10 +296,15 @@ def voucher_claim(*, code: str, user: User) -> Voucher:
 
 def voucher_decline(*, voucher_id: int, user: User, reason: str = "") -> Voucher:
     """A partner declines the engagement (capacity); the customer may forward elsewhere
-    (R-VOU-5). A claimed voucher is released back to the customer."""
+    (R-VOU-5). Declining a voucher the partner claimed releases it back to the customer;
+    declining one forwarded to it and not claimed answers that forward. Either way the
+    customer is mailed once (R-NOT-2): a second decline, of a voucher already released or a
+    forward already answered, is refused (409) and mails nothing, until the customer
+    forwards it to the partner again."""
     partner = user.partner
     if partner is None:
         raise RuleViolation.of([Violation("R-VOU-4", "Only partners decline vouchers.")])
+    reason = reason.strip()
     with transaction.atomic():
         voucher = (
             Voucher.objects.select_for_update(of=("self",))
@@ -299,6 +314,7 @@ def voucher_decline(*, voucher_id: int, user: User, reason: str = "") -> Voucher
         # R-VOU-2: nothing to hand back: the customer could not forward it again, and the
         # decline mail would tell them it is still valid.
         refuse_if_expired(voucher, "it can no longer be declined or passed to another partner.")
+        before = voucher.status
         if voucher.status == Voucher.Status.CLAIMED and voucher.partner_id == partner.pk:
             if voucher.paid_total > 0 or voucher_has_requests(voucher):
                 raise StateConflict(
@@ -306,7 +322,6 @@ def voucher_decline(*, voucher_id: int, user: User, reason: str = "") -> Voucher
                     "it can no longer be declined.",
                     rule="R-VOU-5",
                 )
-            before = voucher.status
             voucher.release()
             voucher.partner = None
             voucher.claimed_at = None
@@ -314,37 +329,32 @@ def voucher_decline(*, voucher_id: int, user: User, reason: str = "") -> Voucher
             voucher.save(
                 update_fields=["status", "partner", "claimed_at", "conflict_flag", "updated_at"]
             )
-            event_record(
-                subject="voucher",
-                subject_id=voucher.pk,
-                action="declined",
-                actor=user,
-                from_state=before,
-                to_state=voucher.status,
-                reason=reason.strip(),
-                data={"partner": partner.partner_id},
-            )
-        elif (
-            voucher.status == Voucher.Status.ISSUED
-            and voucher.forwards.filter(partner=partner).exists()
-        ):
-            event_record(
-                subject="voucher",
-                subject_id=voucher.pk,
-                action="declined",
-                actor=user,
-                from_state=voucher.status,
-                to_state=voucher.status,
-                reason=reason.strip(),
-                data={"partner": partner.partner_id},
-            )
-        else:
+        elif voucher.status != Voucher.Status.ISSUED:
             raise StateConflict(
                 "You have not claimed this voucher.", rule="R-VOU-5", code="not_claimed"
             )
-        _notify_customer(
-            voucher=voucher, partner=partner, kind="voucher_declined", reason=reason.strip()
+        elif partner_declined(voucher_id=voucher.pk, partner_code=partner.partner_id):
+            raise StateConflict(
+                f"You already declined this voucher; {voucher.customer.name} was told and can "
+                "forward it to another partner.",
+                rule="R-VOU-5",
+                code="already_declined",
+            )
+        elif not voucher.forwards.filter(partner=partner).exists():
+            raise StateConflict(
+                "You have not claimed this voucher.", rule="R-VOU-5", code="not_claimed"
+            )
+        event_record(
+            subject="voucher",
+            subject_id=voucher.pk,
+            action="declined",
+            actor=user,
+            from_state=before,
+            to_state=voucher.status,
+            reason=reason,
+            data={"partner": partner.partner_id},
         )
+        _notify_customer(voucher=voucher, partner=partner, kind="voucher_declined", reason=reason)
     return voucher
 
 

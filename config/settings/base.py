@@ -10,6 +10,8 @@ from typing import Any
 import environ
 from celery.schedules import crontab
 
+from accounts.ttl import DEFAULT_TTL, parse_ttl
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -32,7 +34,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -57,7 +58,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "core.guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.middleware.ApiNotFoundMiddleware",
@@ -120,9 +123,13 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.axes_client_ip"  # behind proxies too
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 3600)
+# API tokens (accounts.ApiToken): whole seconds or a duration (PT10H); more than 30 days is
+# refused here, at start-up, rather than clamped (accounts/ttl.py).
+API_TOKEN_TTL = parse_ttl(env("API_TOKEN_TTL", default=str(int(DEFAULT_TTL.total_seconds()))))
 CSRF_COOKIE_HTTPONLY = True
 # No inline or third-party scripts anywhere (htmx and Swagger UI are our static files).
 CONTENT_SECURITY_POLICY = {
@@ -194,7 +201,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Claim attempts per user and per address: (attempts, seconds). Codes cannot be guessed.
-RATE_LIMITS = {"claim": (env.int("CLAIM_RATE_LIMIT", default=10), 60)}
+# Claims: per partner user, with a coarse bound per address (R-VOU-5 codes stay unguessable).
+RATE_LIMITS = {
+    "claim": (env.int("CLAIM_RATE_LIMIT", default=10), 60),
+    "claim_address": (env.int("CLAIM_ADDRESS_RATE_LIMIT", default=300), 60),
+}
+# Failed sign-ins per client address across usernames, before it must wait (spraying).
+LOGIN_ADDRESS_FAILURES = (env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20), 15 * 60)
+# Who the client is behind proxies (core.ratelimit.client_address): how many proxies are
+# in front of the portal, or their networks. Unset: X-Forwarded-For is not believed.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Mail: every message goes through the outbox (notifications.OutboundMail) and is

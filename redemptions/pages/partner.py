@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from core.events import events_for
+from core.money import MoneyFormatError, parse_money
 from core.pages import add_refusal, require_scope
 from core.scopes import acting_user, has_scope
 from redemptions.forms import AmendForm, RequestForm
@@ -53,9 +54,9 @@ def payout_preview_partial(request: HttpRequest, code: str) -> HttpResponse:
     require_scope(request, "requests:submit")
     voucher = page_voucher(request, code)
     try:
-        sow_value: Decimal | None = Decimal(request.POST.get("sow_value", "") or "0")
-    except InvalidOperation:
-        sow_value = None
+        sow_value: Decimal | None = parse_money(request.POST.get("sow_value", "") or "0")
+    except MoneyFormatError:
+        sow_value = None  # the preview says to enter an amount
     kind = request.POST.get("kind", PaymentRequest.Kind.INITIAL)
     if kind not in PaymentRequest.Kind.values:
         raise Http404

