@@ -16,7 +16,7 @@ from core.api import ScopedViewSet
 from core.choices import Role
 from core.ratelimit import rate_limit
 from core.scopes import acting_user, effective_role
-from vouchers.combined import combined_position, position_data
+from vouchers.combined import combined_view
 from vouchers.detail_sql import fast_detail_available, voucher_detail_json
 from vouchers.extensions import extension_decide, extension_request
 from vouchers.models import Extension, Voucher
@@ -94,12 +94,11 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         different groups (the later deal date decides the row); 204 when no combined cap
         applies. A partner does not see another partner's voucher or payments."""
         voucher = self.get_object()
-        position = combined_position(voucher)
-        if position is None:
-            return Response(status=status.HTTP_204_NO_CONTENT)
         user = acting_user(request)
         viewer = user.partner_id if effective_role(user) == Role.PARTNER else None
-        data = position_data(position, voucher=voucher, viewer_partner=viewer)
+        data = combined_view(voucher, viewer_partner=viewer)
+        if data is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(CombinedPositionSerializer(data).data)
 
     @extend_schema(

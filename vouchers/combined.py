@@ -145,3 +145,12 @@ def position_data(
         "payable_on_this_voucher": position.room_for(voucher),
         "parts": parts,
     }
+
+
+def combined_view(voucher: Voucher, *, viewer_partner: int | None) -> dict[str, object] | None:
+    """What the voucher's page, the review screen and the API show of the position: the
+    one place the partner's view is cut (`position_data`); None without a combined cap."""
+    position = combined_position(voucher)
+    if position is None:
+        return None
+    return position_data(position, voucher=voucher, viewer_partner=viewer_partner)

@@ -19,7 +19,7 @@ from core.ratelimit import rate_limit
 from core.scopes import acting_user, effective_role, has_scope
 from partners.models import Partner
 from redemptions.panels import partner_next_steps, redemption_context
-from vouchers.combined import combined_position
+from vouchers.combined import combined_view
 from vouchers.conflicts import customer_evidence, partners_evidence, same_company
 from vouchers.expiry import voucher_expired
 from vouchers.extensions import extension_decide, extension_request
@@ -95,7 +95,6 @@ def voucher_page(
         and voucher.status == Voucher.Status.ISSUED
         and not expired
     )
-    combined = combined_position(voucher)
     viewer_partner = user.partner if effective_role(user) == Role.PARTNER else None
     # R-VOU-5: a partner whose decline stands is offered neither claim nor decline again.
     declined = (
@@ -122,9 +121,9 @@ def voucher_page(
             and voucher.status == Voucher.Status.CLAIMED
             and not expired,
             "extensions": list(voucher.extensions.all()),
-            "combined": combined,
-            "combined_room": combined.room_for(voucher) if combined else None,
-            "viewer_partner": viewer_partner.pk if viewer_partner else None,
+            "combined": combined_view(
+                voucher, viewer_partner=viewer_partner.pk if viewer_partner else None
+            ),
             "declined_by_viewer": declined,
             **redemption_context(user=user, voucher=voucher, request_form=request_form),
         },

@@ -29,7 +29,7 @@ from redemptions.services import (
     request_take,
 )
 from redemptions.services.review import approval_payout
-from vouchers.combined import combined_position
+from vouchers.combined import combined_view
 
 
 def sla_state(request: PaymentRequest, calendar: BusinessCalendar, today: Any) -> str:
@@ -89,7 +89,6 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     calendar = BusinessCalendar.for_program(voucher.program)
     today = timezone.localdate()
     document = item.documents.order_by("-version").first()
-    combined = combined_position(voucher)
     context: dict[str, Any] = {
         "req": item,
         "voucher": voucher,
@@ -104,8 +103,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         and voucher.issued_on <= item.partner_signed_on <= today,
         "before_expiry": item.submitted_at.date() <= voucher.expires_on,
         "flags": request_flags(item),
-        "combined": combined,
-        "combined_room": combined.room_for(voucher) if combined else None,
+        "combined": combined_view(voucher, viewer_partner=None),  # staff see every part
     }
     return render(request, "redemptions/review.html", context)
 

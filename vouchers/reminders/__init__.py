@@ -35,6 +35,7 @@ from core.models import Event
 from notifications.models import OutboundMail
 from notifications.services import mail_dispatch_on_commit
 from programs.models import Program
+from vouchers.expiry import EXPIRING_STATUSES
 from vouchers.models import ReminderMarker, Voucher
 from vouchers.reminders import sql as reminder_sql
 from vouchers.reminders.mail import Due, MailRow, expiry_mail
@@ -104,7 +105,7 @@ def _expiry_candidates(program: Program, window: Window, today: date) -> QuerySe
     )
     return (
         _due(program, ReminderMarker.Kind.EXPIRY, window, today)
-        .filter(status__in=[Voucher.Status.ISSUED, Voucher.Status.CLAIMED])
+        .filter(status__in=EXPIRING_STATUSES)
         .exclude(Exists(redemption))
     )
 
@@ -322,9 +323,7 @@ def expire_vouchers(*, today: date | None = None) -> int:
         with transaction.atomic():
             rows = list(
                 Voucher.objects.select_for_update(skip_locked=True)
-                .filter(
-                    status__in=[Voucher.Status.ISSUED, Voucher.Status.CLAIMED], expires_on__lt=today
-                )
+                .filter(status__in=EXPIRING_STATUSES, expires_on__lt=today)
                 .order_by("pk")
                 .values_list("pk", "status")[:EXPIRE_BATCH]
             )
