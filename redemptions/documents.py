@@ -9,11 +9,13 @@ voucher's code and the template ID. Checks, cheapest first:
 1. size: read in chunks, never more than `max_bytes + 1` bytes (`too_large`, `empty`);
 2. magic bytes: the file starts with `%PDF-` at byte 0, which also refuses GIF/PDF
    polyglots and HTML pages renamed .pdf (`not_pdf`);
-3. `python -m redemptions.pdfcheck` in a subprocess limited to 768 MB of address space,
-   10 s of CPU and 15 s of wall clock: the parser never runs in the web worker, and a
-   decompression bomb or a pathological file costs only that subprocess (`too_complex`);
-   its problem codes (`javascript`, `xfa`, `launch`, `action`, `multimedia`,
-   `embedded_file`, `open_action`, `image_too_large`, ...) are the refusal codes;
+3. `redemptions.pdfcheck` in a fresh process for each upload, forked by this process's
+   `redemptions.sandbox` server and limited to 768 MB of address space, 10 s of CPU and
+   15 s of wall clock, with no secrets in its environment: the parser never runs in the web
+   worker, and a decompression bomb or a pathological file costs only that process
+   (`too_complex`); its problem codes (`javascript`, `xfa`, `launch`, `action`,
+   `multimedia`, `embedded_file`, `open_action`, `image_too_large`, ...) are the refusal
+   codes;
 4. the voucher code in the extracted text (`wrong_voucher`, `missing_voucher`, `no_text`);
 5. the template ID in the extracted text (`wrong_template`).
 
@@ -28,21 +30,26 @@ import hashlib
 import json
 import os
 import re
+import select
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from django.conf import settings
 
 from core.errors import ApplicationError
-from redemptions import pdfcheck
+from redemptions import pdfcheck, sandbox
 from vouchers.codes import MalformedCode, normalise_code
 
 RULE = "R-DOC-1"
 READ_CHUNK = 64 * 1024
-CHECK_COMMAND = (sys.executable, "-m", "redemptions.pdfcheck")
-CHECK_TIMEOUT_SECONDS = 15
+SANDBOX_COMMAND = (sys.executable, "-m", "redemptions.sandbox")
+CHECK_TARGET = sandbox.DEFAULT_TARGET
+CHECK_TIMEOUT_SECONDS: float = 15
+START_SECONDS = 10
 CHECK_MEMORY_BYTES = 768 * 1024 * 1024
 CHECK_CPU_SECONDS = 10
 MB = 1024 * 1024
@@ -175,28 +182,145 @@ def check_document(
 
 
 def run_pdfcheck(data: bytes) -> dict[str, Any]:
-    """The verdict of `redemptions.pdfcheck` on `data`, run with resource limits.
+    """The verdict of `CHECK_TARGET` on `data`, in a fresh process with resource limits
+    (a child of `redemptions.sandbox`).
 
     A timeout, a crash (killed at the memory or CPU limit) or output that is not a verdict
     all mean the file was too much to read: `too_complex`."""
-    try:
-        completed = subprocess.run(  # noqa: S603 - fixed command, the PDF goes to stdin
-            CHECK_COMMAND,
-            input=data,
-            capture_output=True,
-            timeout=CHECK_TIMEOUT_SECONDS,
-            cwd=settings.BASE_DIR,
-            env=_child_environment(),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+    ended = _sandbox().run(data)
+    if ended.timed_out:
         return pdfcheck.result("too_complex", detail="The check ran out of time.")
-    verdict = _parse_verdict(completed.stdout) if completed.returncode == 0 else None
+    verdict = _parse_verdict(ended.output) if ended.exit == 0 else None
     if verdict is None:
-        return pdfcheck.result(
-            "too_complex", detail=f"The check stopped (exit status {completed.returncode})."
-        )
+        status = ended.exit if ended.signal is None else -ended.signal
+        return pdfcheck.result("too_complex", detail=f"The check stopped (exit status {status}).")
     return verdict
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How one check's child ended, and what it wrote."""
+
+    exit: int | None
+    signal: int | None
+    timed_out: bool
+    output: bytes
+
+
+class Sandbox:
+    """This process's fork server (`redemptions.sandbox`), started on first use with the
+    scrubbed environment and the current limits, restarted when it dies, when the limits
+    change, and in a forked copy of this process (which must not share its pipes). One
+    check at a time per process: a thread waits for the one before it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._key: tuple[Any, ...] = ()
+
+    def run(self, data: bytes) -> Ended:
+        """How the check of `data` ended. A server that died since the last check is
+        started again once; one that fails twice counts as a check out of time."""
+        with self._lock:
+            for _attempt in (1, 2):
+                try:
+                    return self._ask(self._ready(), data)
+                except (OSError, ValueError, KeyError, _Hung):
+                    self.stop()
+            return Ended(exit=None, signal=None, timed_out=True, output=b"")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        for stream in (process.stdin, process.stdout) if process else ():
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def _ready(self) -> subprocess.Popen[bytes]:
+        key = (
+            os.getpid(),
+            SANDBOX_COMMAND,
+            CHECK_TARGET,
+            CHECK_TIMEOUT_SECONDS,
+            CHECK_MEMORY_BYTES,
+            CHECK_CPU_SECONDS,
+        )
+        process = self._process
+        if process is not None and key[0] != self._key[0]:
+            self._process = process = None  # a forked copy: leave the parent's server alone
+        if process is not None and (key != self._key or process.poll() is not None):
+            self.stop()
+            process = None
+        if process is None:
+            process = subprocess.Popen(  # noqa: S603 - fixed command, PDFs go to stdin
+                SANDBOX_COMMAND,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                cwd=settings.BASE_DIR,
+                env=_child_environment(),
+            )
+            self._process, self._key = process, key
+            if (
+                _read(process, len(sandbox.READY), deadline=_deadline(START_SECONDS))
+                != sandbox.READY
+            ):
+                self.stop()
+                raise _Hung("the check server did not start")
+        return process
+
+    def _ask(self, process: subprocess.Popen[bytes], data: bytes) -> Ended:
+        assert process.stdin is not None
+        process.stdin.write(sandbox.HEADER.pack(len(data)) + data)
+        process.stdin.flush()
+        deadline = _deadline(CHECK_TIMEOUT_SECONDS + START_SECONDS)
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            line += _read(process, 1, deadline=deadline)
+            if len(line) > 256:
+                raise _Hung("the check server answered nonsense")
+        answer = json.loads(line)
+        output = _read(process, int(answer["length"]), deadline=deadline)
+        return Ended(
+            exit=answer["exit"],
+            signal=answer["signal"],
+            timed_out=bool(answer["timed_out"]),
+            output=output,
+        )
+
+
+class _Hung(Exception):
+    pass
+
+
+def _deadline(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+def _read(process: subprocess.Popen[bytes], size: int, *, deadline: float) -> bytes:
+    """Exactly `size` bytes from the server, or `_Hung` past `deadline` or at its end."""
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    chunks = bytearray()
+    while len(chunks) < size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise _Hung("the check server did not answer in time")
+        chunk = os.read(fd, size - len(chunks))
+        if not chunk:
+            raise _Hung("the check server stopped")
+        chunks += chunk
+    return bytes(chunks)
+
+
+_SANDBOX = Sandbox()
+
+
+def _sandbox() -> Sandbox:
+    return _SANDBOX
 
 
 def _child_environment() -> dict[str, str]:
@@ -205,9 +329,11 @@ def _child_environment() -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
         "LC_ALL": "C.UTF-8",
-        # The child applies these to itself (no preexec_fn: unsafe in threaded servers).
+        # Each check's child applies these to itself before reading the upload.
         "PDFCHECK_MEMORY_BYTES": str(CHECK_MEMORY_BYTES),
         "PDFCHECK_CPU_SECONDS": str(CHECK_CPU_SECONDS),
+        "PDFCHECK_WALL_SECONDS": str(CHECK_TIMEOUT_SECONDS),
+        "PDFCHECK_TARGET": CHECK_TARGET,
     }
     if "PATH" in os.environ:
         env["PATH"] = os.environ["PATH"]

@@ -1091,10 +1091,16 @@ def limit_resources() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def main() -> int:
-    limit_resources()
-    logging.disable(logging.CRITICAL)  # pypdf warns about every oddity of a hostile file
+def quiet() -> None:
+    """pypdf warns and logs about every oddity of a hostile file: nobody reads them here."""
+    logging.disable(logging.CRITICAL)
     warnings.simplefilter("ignore")
+
+
+def main() -> int:
+    """One file on stdin, for a run by hand; uploads go through `redemptions.sandbox`."""
+    limit_resources()
+    quiet()
     data = sys.stdin.buffer.read()
     verdict = check(data)
     sys.stdout.write(json.dumps(verdict))

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import weasyprint
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint.urls import URLFetcher
 
+from core.pdf import layout
 from vouchers.models import Voucher
 from vouchers.pdf import voucher_workload_names
 
@@ -76,8 +74,4 @@ def render_context_pdf(kind: str, context: dict[str, Any]) -> bytes:
 
 
 def _layout(template: str, context: dict[str, Any]) -> Any:
-    html = render_to_string(template, context)
-    fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
-    return weasyprint.HTML(
-        string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher
-    ).render()
+    return layout(template, context)

@@ -275,28 +275,38 @@ def submitted_sow(
 
 
 @contextmanager
-def demo_world_loaded(django_db_blocker: Any) -> Iterator[None]:
-    """The demo data set (both programs, the demo organisations and logins, the demo
-    scenario) inside a transaction rolled back on exit, for a module's fuzzers. Requests
-    run in-process inside that transaction: Django closes a connection left outside
-    autocommit at the end of every request; its test client switches that off for the
-    same reason, and so does this while the module runs."""
+def module_transaction(django_db_blocker: Any) -> Iterator[None]:
+    """A transaction held open for a whole test module and rolled back on exit, so data
+    built once serves every test of the module; each test's own writes are undone by its
+    savepoint (pytest-django's `db`). Requests run in-process inside that transaction:
+    Django closes a connection left outside autocommit at the end of every request; its
+    test client switches that off for the same reason, and so does this while the module
+    runs."""
     from django.core import signals
-    from django.core.management import call_command
     from django.db import close_old_connections, transaction
-
-    from portal.demo import demo_scenario, demo_seed
 
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
         with django_db_blocker.unblock(), transaction.atomic():
-            call_command("load_program", "fy24", verbosity=0)
-            call_command("load_program", "demo", verbosity=0)
-            demo_seed(fx_valid_from=date(2020, 1, 1))
-            demo_scenario(program_code="DEMO-FY27")
             yield
             transaction.set_rollback(True)
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+@contextmanager
+def demo_world_loaded(django_db_blocker: Any) -> Iterator[None]:
+    """The demo data set (both programs, the demo organisations and logins, the demo
+    scenario) in a `module_transaction`, for a module's fuzzers."""
+    from django.core.management import call_command
+
+    from portal.demo import demo_scenario, demo_seed
+
+    with module_transaction(django_db_blocker):
+        call_command("load_program", "fy24", verbosity=0)
+        call_command("load_program", "demo", verbosity=0)
+        demo_seed(fx_valid_from=date(2020, 1, 1))
+        demo_scenario(program_code="DEMO-FY27")
+        yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
@@ -17,6 +18,8 @@ from django.test import Client
 from core.choices import Role, Segment
 from nominations.services import nomination_approve
 from payments.models import FxRate
+from programs.models import Program
+from programs.services import program_load
 from redemptions.services import request_approve, request_reject, request_submit
 from redemptions.template_pdfs import render_template_pdf
 from reports.selectors import Filters, dashboard
@@ -25,6 +28,7 @@ from tests.factories import (
     PartnerFactory,
     bulk_vouchers,
     issue_voucher,
+    module_transaction,
     nominate,
     user_for_role,
 )
@@ -51,8 +55,17 @@ def _request(voucher: Any, partner: Any, kind: str, sow: str | None = None) -> A
     )
 
 
-@pytest.fixture
-def world(fy24: Any) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    """Built once for the module (a dozen PDFs rendered, checked and decided); each test's
+    changes to it are rolled back with the test."""
+    with module_transaction(django_db_blocker):
+        yield _build_world()
+
+
+def _build_world() -> dict[str, Any]:
+    program_load(name="fy24")
+    fy24 = Program.objects.get(code="FY24-MWSDO")
     FxRate.objects.create(currency="USD", rate_per_usd=Decimal("1"), valid_from=DAY)
     rep, pm, qtm = (
         user_for_role(Role.FIELD_REP),

@@ -536,67 +536,78 @@ def test_read_upload_from_chunks_and_from_uploaded_files() -> None:
 # --- The subprocess ----------------------------------------------------------------------------
 
 
+def fake(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setattr(documents, "CHECK_TARGET", f"tests.sandbox_fakes:{name}")
+
+
 @pytest.mark.parametrize(
-    "script",
-    [
-        "import os; os.abort()",  # crashed
-        "print('not json')",  # nonsense
-        "print('{\"ok\": true}')",  # not a verdict
-        "import sys; sys.stdout.write('[]')",
-    ],
+    "name", ["crashes", "raises", "writes_no_json", "half_a_verdict", "a_list"]
 )
-def test_a_failing_check_refuses_as_too_complex(
-    monkeypatch: pytest.MonkeyPatch, script: str
-) -> None:
-    monkeypatch.setattr(documents, "CHECK_COMMAND", (sys.executable, "-c", script))
+def test_a_failing_check_refuses_as_too_complex(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    fake(monkeypatch, name)
     error = refusal((CORPUS / "path_traversal.pdf").read_bytes())
     assert error.code == "too_complex"
     assert_helpful(error)
-
-
-def test_a_slow_check_is_killed_at_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        documents, "CHECK_COMMAND", (sys.executable, "-c", "import time; time.sleep(30)")
-    )
-    monkeypatch.setattr(documents, "CHECK_TIMEOUT_SECONDS", 0.5)
-    assert refusal((CORPUS / "path_traversal.pdf").read_bytes()).code == "too_complex"
-
-
-def fake_check(condition: str) -> tuple[str, ...]:
-    """A stand-in for pdfcheck that applies the same limits as its entry point and passes
-    the corpus SOW only when `condition` holds."""
-    text = f"Voucher {CORPUS_CODE} Template {SOW}"
-    return (
-        sys.executable,
-        "-c",
-        "import json, os, resource\n"
-        "from redemptions.pdfcheck import limit_resources\n"
-        "limit_resources()\n"
-        f"ok = {condition}\n"
-        f"print(json.dumps({{'ok': True, 'problem': None, 'detail': '', 'pages': 2, "
-        f"'text': {text!r} if ok else ''}}))",
-    )
-
-
-def test_the_check_runs_with_memory_and_cpu_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    limits = (
-        "resource.getrlimit(resource.RLIMIT_AS) == (768 * 2**20, 768 * 2**20) "
-        "and resource.getrlimit(resource.RLIMIT_CPU) == (10, 10)"
-    )
-    monkeypatch.setattr(documents, "CHECK_COMMAND", fake_check(limits))
+    fake(monkeypatch, "limited")  # the server outlived its child: the next check passes
     content = (CORPUS / "path_traversal.pdf").read_bytes()
     assert check_document(upload=upload(content), voucher_code=CORPUS_CODE, template_id=SOW)
 
-    grab = "bytearray(1024 ** 3) is not None"  # over the 768 MB address space: MemoryError
-    monkeypatch.setattr(documents, "CHECK_COMMAND", fake_check(grab))
+
+def test_a_slow_check_is_killed_at_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake(monkeypatch, "sleeps")
+    monkeypatch.setattr(documents, "CHECK_TIMEOUT_SECONDS", 0.5)
+    content = (CORPUS / "path_traversal.pdf").read_bytes()
     assert refusal(content).code == "too_complex"
+    assert documents.run_pdfcheck(content)["detail"] == "The check ran out of time."
+
+
+def test_the_check_runs_with_memory_and_cpu_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake(monkeypatch, "limited")
+    content = (CORPUS / "path_traversal.pdf").read_bytes()
+    assert check_document(upload=upload(content), voucher_code=CORPUS_CODE, template_id=SOW)
+
+    fake(monkeypatch, "grabs_memory")
+    assert refusal(content).code == "too_complex"
+
+
+def test_a_spinning_check_is_stopped_at_its_cpu_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake(monkeypatch, "spins")
+    monkeypatch.setattr(documents, "CHECK_CPU_SECONDS", 1)
+    content = (CORPUS / "path_traversal.pdf").read_bytes()
+    assert refusal(content).code == "too_complex"
+    verdict = documents.run_pdfcheck(content)
+    # The kernel's signal at the CPU limit: SIGXCPU, or SIGKILL when soft and hard are one.
+    assert verdict["detail"] in {
+        "The check stopped (exit status -24).",
+        "The check stopped (exit status -9).",
+    }
 
 
 def test_the_check_gets_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "do-not-leak")
-    monkeypatch.setattr(documents, "CHECK_COMMAND", fake_check("'SECRET_KEY' not in os.environ"))
+    monkeypatch.setenv("DATABASE_URL", "postgres://secret@db/portal")
+    fake(monkeypatch, "sees_no_secrets")
+    documents._sandbox().stop()  # a server started before the variables were set
     content = (CORPUS / "path_traversal.pdf").read_bytes()
     assert check_document(upload=upload(content), voucher_code=CORPUS_CODE, template_id=SOW)
+
+
+def test_each_upload_is_read_in_a_fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake(monkeypatch, "own_process")
+    content = (CORPUS / "path_traversal.pdf").read_bytes()
+    for _ in range(3):
+        assert check_document(upload=upload(content), voucher_code=CORPUS_CODE, template_id=SOW)
+
+
+def test_a_dead_server_is_started_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    content = (CORPUS / "path_traversal.pdf").read_bytes()
+    assert check_document(upload=upload(content), voucher_code=CORPUS_CODE, template_id=SOW)
+    server = documents._sandbox()._process
+    assert server is not None
+    server.kill()
+    server.wait()
+    assert check_document(upload=upload(content), voucher_code=CORPUS_CODE, template_id=SOW)
+    assert documents._sandbox()._process is not server
 
 
 # --- pdfcheck, in process --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, cast
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.dates import add_months
@@ -1015,6 +1015,28 @@ def test_property_value_never_above_the_cap(rules: ProgramRules, case: dict[str,
 
 @PROPERTY_SETTINGS
 @given(case=deals())
+@example(  # an Enterprise deal of 2023 above the Q4 row's limit: the standing row's
+    case={
+        "offer": "DEPLOY",
+        "segment": "enterprise",
+        "country": "US",
+        "amount": Decimal("950000.01"),
+        "deal_date": date(2023, 12, 1),
+        "issue_date": date(2024, 4, 2),
+        "workloads": ("M365_E3",),
+    }
+)
+@example(  # the same deal closed in 2024: both rows refuse it
+    case={
+        "offer": "DEPLOY",
+        "segment": "enterprise",
+        "country": "US",
+        "amount": Decimal("950000.01"),
+        "deal_date": date(2024, 2, 1),
+        "issue_date": date(2024, 4, 2),
+        "workloads": ("M365_E3",),
+    }
+)
 def test_property_most_specific_row_wins(rules: ProgramRules, case: dict[str, Any]) -> None:
     result = evaluate(rules, **case)
     assert result.cap is not None
@@ -1030,12 +1052,18 @@ def test_property_most_specific_row_wins(rules: ProgramRules, case: dict[str, An
         and case["amount"] > Decimal("750000")
         and case["issue_date"] >= date(2024, 4, 1)
     )
+    # The standing rows with no deal limit: SMC-C deals above 750K, Enterprise deals
+    # closed in Jul-Dec 2023 (the Jan-Jun 2024 rows stop at 750K).
+    standing = "-smc-large" if case["segment"] == "smc_c" else "-ent-h1"
+    standing_admits = case["segment"] == "smc_c" or case["deal_date"] <= date(2023, 12, 31)
     if e1plus_row:
         assert key.endswith("-e1plus")
-    elif q4_row and case["segment"] == "smc_c" and case["amount"] > Decimal("950000"):
+    elif q4_row and case["amount"] > Decimal("950000") and standing_admits:
         # R-CAP-3 (round 2): the standing row admits what the Q4 row's limit excludes.
-        assert key.endswith("-smc-large")
+        assert key.endswith(standing)
         assert "R-CAP-2" not in rule_ids(result)
+    elif q4_row and case["amount"] > Decimal("950000"):
+        assert "R-CAP-2" in rule_ids(result)  # both rows' limits exclude the deal
     elif q4_row:
         assert key.endswith("-q4-large")
     if case["offer"] == "COPILOT":
