@@ -1037,6 +1037,17 @@ def test_property_value_never_above_the_cap(rules: ProgramRules, case: dict[str,
         "workloads": ("M365_E3",),
     }
 )
+@example(  # with Office 365 E1+ no standing row covers the workloads: the Q4 row refuses
+    case={
+        "offer": "DEPLOY",
+        "segment": "smc_c",
+        "country": "US",
+        "amount": Decimal("950000.01"),
+        "deal_date": date(2023, 12, 1),
+        "issue_date": date(2024, 4, 2),
+        "workloads": ("M365_E3", "O365_E1_PLUS"),
+    }
+)
 def test_property_most_specific_row_wins(rules: ProgramRules, case: dict[str, Any]) -> None:
     result = evaluate(rules, **case)
     assert result.cap is not None
@@ -1053,9 +1064,12 @@ def test_property_most_specific_row_wins(rules: ProgramRules, case: dict[str, An
         and case["issue_date"] >= date(2024, 4, 1)
     )
     # The standing rows with no deal limit: SMC-C deals above 750K, Enterprise deals
-    # closed in Jul-Dec 2023 (the Jan-Jun 2024 rows stop at 750K).
+    # closed in Jul-Dec 2023 (the Jan-Jun 2024 rows stop at 750K). None covers Office 365
+    # E1+, which only its own row (and the Q4 row) does.
     standing = "-smc-large" if case["segment"] == "smc_c" else "-ent-h1"
-    standing_admits = case["segment"] == "smc_c" or case["deal_date"] <= date(2023, 12, 31)
+    standing_admits = "O365_E1_PLUS" not in case["workloads"] and (
+        case["segment"] == "smc_c" or case["deal_date"] <= date(2023, 12, 31)
+    )
     if e1plus_row:
         assert key.endswith("-e1plus")
     elif q4_row and case["amount"] > Decimal("950000") and standing_admits:
