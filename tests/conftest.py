@@ -84,6 +84,7 @@ def program_rows_load(*, name: str) -> None:
     rows (same keys) inserted in bulk, a tenth of the loader's hundred-odd statements. With
     programs already present it is simply the loader."""
     from django.apps import apps
+    from django.db import transaction
 
     from programs.models import Program
     from programs.services import program_load
@@ -97,8 +98,9 @@ def program_rows_load(*, name: str) -> None:
         program_load(name=name)
         _PROGRAM_ROWS[name] = [(model, list(model._default_manager.all())) for model in tables]
         return
-    for model, objects in rows:
-        model._default_manager.bulk_create(objects)
+    with transaction.atomic():  # foreign keys are checked at its end, whatever the order
+        for model, objects in rows:
+            model._default_manager.bulk_create(objects)
 
 
 @pytest.fixture
