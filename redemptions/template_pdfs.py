@@ -24,6 +24,9 @@ stylesheet (`templates/redemptions/template_pdf.css`) parsed once per process.
 from __future__ import annotations
 
 import io
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 from django.conf import settings
@@ -253,6 +256,67 @@ def add_form_fields(pdf: bytes, boxes: list[FieldBox]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@lru_cache(maxsize=4)
+def signature_regions(template: str) -> dict[int, list[tuple[str, tuple[float, ...]]]]:
+    """Where template `template`'s signature boxes are: page index -> (field, (left, top,
+    right, bottom) as fractions of the page from its top left), from the layout of a
+    reference rendering (a voucher with names of usual length), once per process. A scan's
+    boxes are cropped there for the reviewer (R-DOC-1); {} for an unknown template."""
+    kind = next((k for k in KINDS if template_id(k) == template), None)
+    if kind is None:
+        return {}
+    context = reference_context(kind)
+    document = _layout(TEMPLATES[kind], {**context, "compact": False})
+    regions: dict[int, list[tuple[str, tuple[float, ...]]]] = {}
+    for box in field_boxes(document):
+        if box.kind != "signature":
+            continue
+        page = document.pages[box.page]
+        width, height = page.width * CSS_PX_TO_PT, page.height * CSS_PX_TO_PT
+        left, bottom, right, top = box.rect
+        regions.setdefault(box.page, []).append(
+            (
+                box.name,
+                (left / width, 1 - top / height, right / width, 1 - bottom / height),
+            )
+        )
+    return regions
+
+
+def reference_context(kind: str) -> dict[str, Any]:
+    """A template context for a voucher that is never saved (no database)."""
+    from customers.models import Customer
+    from partners.models import Partner
+    from programs.models import Offer, Program
+
+    program = Program(code="REFERENCE", name="Reference program")
+    voucher = Voucher(
+        code="2222-2222-2222-2222",
+        program=program,
+        customer=Customer(name="Contoso Pharmaceuticals Ltd", tpid="1000001", country="GB"),
+        partner=Partner(name="Fabrikam Deployment Services", partner_id="P-00001", country="GB"),
+        offer=Offer(program=program, code="DEPLOY", name="M365 Deployment Offer"),
+        workloads=["M365_E3", "M365_E5"],
+        scheme=Voucher.Scheme.COMMERCIAL,
+        value=Decimal("37500.00"),
+        issued_on=date(2024, 3, 1),
+        expires_on=date(2024, 9, 1),
+    )
+    return {
+        "voucher": voucher,
+        "kind": kind,
+        "title": TITLES[kind],
+        "template_id": template_id(kind),
+        "template_version": TEMPLATE_VERSION,
+        "workload_names": ["Microsoft 365 E3", "Microsoft 365 E5"],
+        "is_public_sector": False,
+        "site_url": settings.SITE_URL,
+        "generated_on": date(2024, 3, 1),
+        "qr_payload": "",
+        "qr_svg": "",
+    }
 
 
 def _layout(template: str, context: dict[str, Any]) -> Any:

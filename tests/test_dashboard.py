@@ -18,7 +18,6 @@ from core.choices import Role, Segment
 from nominations.services import nomination_approve
 from payments.models import FxRate
 from redemptions.services import request_approve, request_reject, request_submit
-from redemptions.template_pdfs import render_template_pdf
 from reports.selectors import Filters, dashboard
 from tests.factories import (
     CustomerFactory,
@@ -28,6 +27,7 @@ from tests.factories import (
     nominate,
     user_for_role,
 )
+from tests.signing import signed_template
 from vouchers.services import voucher_claim
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def _request(voucher: Any, partner: Any, kind: str, sow: str | None = None) -> A
         sow_value=Decimal(sow) if sow else None,
         upload=SimpleUploadedFile(
             "s.pdf",
-            render_template_pdf(voucher=voucher, kind="sow" if kind == "initial" else "poe"),
+            signed_template(voucher=voucher, kind="sow" if kind == "initial" else "poe"),
         ),
         customer_signer="C",
         customer_signed_on=DAY,
