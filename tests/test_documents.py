@@ -99,6 +99,13 @@ REFUSALS = {
     "image_jpx_header.pdf": "image_too_large",
     "image_inline.pdf": "image_too_large",
     "image_tall.pdf": "image_too_large",
+    # R-DOC-1 round 2: signed digitally by both, or a scan of the printed template.
+    "signature_gap.pdf": "signature_gap",
+    "changed_after_signing.pdf": "changed_after_signing",
+    "signature_broken.pdf": "signature_broken",
+    "scan_forged_qr.pdf": "scan_wrong_voucher",
+    "scan_qr_unreadable.pdf": "scan_unreadable",
+    "scan_bomb.pdf": "too_complex",
 }
 ACCEPTED = {"path_traversal.pdf", "links.pdf"}
 
