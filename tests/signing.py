@@ -21,9 +21,11 @@ import io
 import math
 import random
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from vouchers.models import Voucher
@@ -32,6 +34,7 @@ AUTHORITY_NAME = "FastTrack Test Signing Authority"
 CUSTOMER, PARTNER = "Casey Customer", "Pat Partner"
 FIELDS = ("customer_signature", "partner_signature")
 SCAN_DPI = 150
+T = TypeVar("T")
 
 
 # --- Keys and certificates ---------------------------------------------------------------
@@ -198,8 +201,21 @@ def sign(
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    out = signers.sign_pdf(writer, meta, signer=_signer(name, self_signed))
+    signer = _signer(name, self_signed)
+    out = _outside_event_loop(lambda: signers.sign_pdf(writer, meta, signer=signer))
     return bytes(out.getvalue())
+
+
+def _outside_event_loop(call: Callable[[], T]) -> T:
+    """`call()`, in a thread of its own when this one runs an event loop: pyHanko's
+    synchronous API calls asyncio.run(), which Playwright's sync API (browser tests) makes
+    fail in the test's thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
 
 
 def sign_both(

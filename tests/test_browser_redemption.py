@@ -17,7 +17,7 @@ from core.choices import Role
 from payments.models import FxRate
 from redemptions.models import PaymentRequest
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
-from tests.signing import signed_template
+from tests.signing import sign_both, signed_template
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pass-word-123"
@@ -82,6 +82,7 @@ def test_partner_claims_downloads_uploads_and_follows(
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "FTDV-SOW-v1" in alert.inner_text() and "R-DOC-1" in alert.inner_text()
+    sow.write_bytes(sign_both(sow.read_bytes()))  # the downloaded template, signed by both
     fill_request(page, sow, "30000")
     page.get_by_role("button", name="Submit request").click()
     page.get_by_text("review target is 06 Mar 2024").wait_for()
