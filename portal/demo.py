@@ -142,6 +142,7 @@ def demo_scenario(*, program_code: str) -> list[str]:
 
     from nominations.models import Nomination
     from nominations.services import nomination_approve, nomination_close_deal, nomination_create
+    from portal.demo_signing import demo_signed
     from programs.models import Program
     from redemptions.services import request_submit
     from redemptions.template_pdfs import render_template_pdf
@@ -190,7 +191,12 @@ def demo_scenario(*, program_code: str) -> list[str]:
         kind="initial",
         sow_value=Decimal("28500.00"),
         upload=SimpleUploadedFile(
-            "signed-sow.pdf", render_template_pdf(voucher=claimed, kind="sow")
+            "signed-sow.pdf",
+            demo_signed(
+                render_template_pdf(voucher=claimed, kind="sow"),
+                customer="Morgan Tailspin",
+                partner="Pat Adatum",
+            ),
         ),
         customer_signer="Morgan Tailspin",
         customer_signed_on=today,

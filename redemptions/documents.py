@@ -16,8 +16,16 @@ voucher's code and the template ID. Checks, cheapest first:
    (`too_complex`); its problem codes (`javascript`, `xfa`, `launch`, `action`,
    `multimedia`, `embedded_file`, `open_action`, `image_too_large`, ...) are the refusal
    codes;
-4. the voucher code in the extracted text (`wrong_voucher`, `missing_voucher`, `no_text`);
-5. the template ID in the extracted text (`wrong_template`).
+4. the voucher code in the extracted text (`wrong_voucher`, `missing_voucher`);
+5. the template ID in the extracted text (`wrong_template`);
+6. R-DOC-1, round 2: a document with text must carry two digital (PAdES) signatures, the
+   customer's and the partner's, each intact, covering the whole document, with nothing
+   but form filling and signatures after it (`unsigned`, `one_signature`,
+   `signature_broken`, `signature_gap`, `changed_after_signing`); a document without text
+   is a scan of the printed template, and every page's QR code must name this voucher and
+   this template (`scan_wrong_voucher`, `scan_wrong_template`, `scan_unreadable`). The
+   signatures are read and the scan's pages rendered in the same child process
+   (`redemptions.pdftrust`); the reviewer confirms a scan's wet-ink signatures later.
 
 Every refusal is an `ApplicationError` with rule R-DOC-1, a problem code and a message that
 tells the partner what is wrong and what to do, also under `fields["document"]`.
@@ -25,6 +33,8 @@ tells the partner what is wrong and what to do, also under `fields["document"]`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
 import json
@@ -35,13 +45,14 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from django.conf import settings
 
 from core.errors import ApplicationError
 from redemptions import pdfcheck, sandbox
+from redemptions.template_qr import parse_qr_payload
 from vouchers.codes import MalformedCode, normalise_code
 
 RULE = "R-DOC-1"
@@ -108,12 +119,25 @@ _PROBLEM_MESSAGES = {
 
 @dataclass(frozen=True)
 class CheckedDocument:
-    """An upload that passed every check; `content` is exactly the uploaded bytes."""
+    """An upload that passed every check; `content` is exactly the uploaded bytes.
+
+    `signatures` is what the reviewer is shown (api.md, `signatures` on a request): one
+    `{name, kind, intact, trusted, signed_at, detail}` per signature, `kind` "digital" (the
+    name from the certificate) or "scan" (a wet-ink signature box of a scan: `name` and
+    `intact` None, the reviewer confirms it). `scan` is None for a digital document; for a
+    scan, `{"pages": n, "boxes": [{"page", "field", "ink", "empty", "png"}]}`, each `png` a
+    base64 PNG crop of a signature box for the reviewer."""
 
     content: bytes
     sha256: str
     size: int
     pages: int
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    scan: dict[str, Any] | None = None
+
+    @property
+    def is_scan(self) -> bool:
+        return self.scan is not None
 
 
 def refuse(code: str, message: str) -> NoReturn:
@@ -163,31 +187,180 @@ def check_document(
     if not data.startswith(b"%PDF-"):
         refuse("not_pdf", _not_pdf_message(data))
 
-    verdict = run_pdfcheck(data)
+    verdict = run_pdfcheck(data, regions=_regions(template_id))
     if not verdict["ok"]:
         known = verdict["problem"] in pdfcheck.DETAILS
         refuse(verdict["problem"] if known else "too_complex", _problem_message(verdict))
     text: str = verdict["text"]
+    checked = {
+        "content": data,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "pages": verdict["pages"],
+    }
+    if not text.strip() and not verdict["signatures"]:
+        scan = _require_scan(verdict["scan_pages"], voucher_code, template_id)
+        return CheckedDocument(**checked, signatures=_scan_signatures(scan), scan=scan)
     _require_voucher(text, voucher_code, template_id)
     _require_template(text, template_id)
-    return CheckedDocument(
-        content=data,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        pages=verdict["pages"],
-    )
+    signatures = _require_signatures(verdict["signatures"])
+    return CheckedDocument(**checked, signatures=signatures)
+
+
+# --- R-DOC-1, round 2: signed digitally, or a scan of the printed template ---------------
+
+UNSIGNED = (
+    "This is the template without signatures. R-DOC-1 needs it signed by both the customer "
+    "and the partner: digitally, each in their signature field, or printed, signed by hand "
+    "and scanned (every page)."
+)
+
+
+def _require_signatures(signatures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two digital signatures, each intact, covering the whole document, with nothing but
+    form filling and signatures after it: what the reviewer is shown, else a refusal."""
+    if not signatures:
+        refuse("unsigned", UNSIGNED)
+    for signature in signatures:
+        who = signature["name"] or "a signer"
+        if not signature["intact"]:
+            refuse(
+                "signature_broken",
+                f"The signature of {who} is broken: the document was changed after it was "
+                "signed, or the signature is damaged (R-DOC-1). Have the unchanged template "
+                "signed again.",
+            )
+        if not signature["covers_whole"]:
+            refuse(
+                "signature_gap",
+                f"The signature of {who} does not cover the whole document: part of it was "
+                "left out of what was signed (R-DOC-1). Have the unchanged template signed "
+                "again.",
+            )
+        if signature["modification"] == "changed":
+            refuse(
+                "changed_after_signing",
+                f"The document was changed after {who} signed it: only filling in the form "
+                "and adding signatures may follow a signature (R-DOC-1). Have the final "
+                "document signed again.",
+            )
+    names = {signature["name"] for signature in signatures}
+    if len(signatures) < 2:
+        refuse(
+            "one_signature",
+            f"The document carries one signature ({signatures[0]['name'] or 'unnamed'}); "
+            "R-DOC-1 needs two, the customer's and the partner's. Have the other party sign "
+            "it too.",
+        )
+    if len(names) < 2:
+        refuse(
+            "one_signature",
+            f"Both signatures are by {signatures[0]['name'] or 'the same signer'}; R-DOC-1 "
+            "needs the customer's and the partner's. Have the other party sign it.",
+        )
+    return [
+        {
+            "name": signature["name"],
+            "kind": "digital",
+            "intact": True,
+            "trusted": signature["trusted"],
+            "signed_at": signature["signed_at"],
+            "detail": signature["detail"],
+        }
+        for signature in signatures
+    ]
+
+
+def _require_scan(
+    pages: list[dict[str, Any]] | None, voucher_code: str, template_id: str
+) -> dict[str, Any]:
+    """A scan of the printed template `template_id` for `voucher_code`: every page carries
+    a QR code that decodes (`redemptions.template_qr`), and every one names this voucher
+    and this template."""
+    if not pages:
+        refuse(
+            "scan_unreadable",
+            f"The PDF has no text and no page could be read as a scan of the template for "
+            f"voucher {voucher_code} (R-DOC-1). Sign the template digitally, or print it, "
+            "sign it by hand and scan every page at 150 dpi or more.",
+        )
+    wanted = _squash(voucher_code)
+    boxes: list[dict[str, Any]] = []
+    for page in pages:
+        ours = [found for found in map(parse_qr_payload, page["payloads"]) if found]
+        if not ours:
+            refuse(
+                "scan_unreadable",
+                f"The QR code on page {page['page']} of the scan cannot be read, so it cannot "
+                f"be recognised as the template for voucher {voucher_code} (R-DOC-1). Scan "
+                "every page again, whole and straight, at 150 dpi or more.",
+            )
+        for found in ours:
+            if _squash(found.voucher_code) != wanted:
+                refuse(
+                    "scan_wrong_voucher",
+                    f"Page {page['page']} of the scan is the template for voucher "
+                    f"{found.voucher_code}, not {voucher_code} (R-DOC-1); print, sign and "
+                    "scan this voucher's template.",
+                )
+            if found.template_id != template_id:
+                refuse(
+                    "scan_wrong_template",
+                    f"Page {page['page']} of the scan is template {found.template_id}, not "
+                    f"{template_id} (R-DOC-1); print, sign and scan the {template_id} "
+                    "template for this voucher.",
+                )
+        boxes.extend({"page": page["page"], **box} for box in page["boxes"])
+    return {"pages": len(pages), "boxes": boxes}
+
+
+def _scan_signatures(scan: dict[str, Any]) -> list[dict[str, Any]]:
+    """A scan's wet-ink signature boxes as the reviewer sees them (api.md: kind "scan")."""
+    return [
+        {
+            "name": None,
+            "kind": "scan",
+            "intact": None,
+            "trusted": None,
+            "signed_at": None,
+            "detail": (
+                f"Wet-ink signature box for the {box['field'].split('_')[0]} on page "
+                f"{box['page']}: "
+                + ("it looks empty" if box["empty"] else "ink found")
+                + "; the reviewer confirms the signature (R-DOC-1)."
+            ),
+        }
+        for box in scan["boxes"]
+    ]
+
+
+def _regions(template_id: str) -> pdfcheck.Regions:
+    """Where the template's signature boxes are, for the scan's crops (fractions of the
+    page): from its own layout, rendered once per process."""
+    from redemptions.template_pdfs import signature_regions
+
+    return signature_regions(template_id)
 
 
 # --- The subprocess ----------------------------------------------------------------------
 
 
-def run_pdfcheck(data: bytes) -> dict[str, Any]:
+def run_pdfcheck(data: bytes, *, regions: pdfcheck.Regions | None = None) -> dict[str, Any]:
     """The verdict of `CHECK_TARGET` on `data`, in a fresh process with resource limits
-    (a child of `redemptions.sandbox`).
+    (a child of `redemptions.sandbox`); the signatures are checked against
+    settings.DOCUMENT_TRUST_ROOTS, a scan's signature boxes cropped at `regions`.
 
     A timeout, a crash (killed at the memory or CPU limit) or output that is not a verdict
     all mean the file was too much to read: `too_complex`."""
-    ended = _sandbox().run(data)
+    roots = str(getattr(settings, "DOCUMENT_TRUST_ROOTS", "") or "")
+    options = {
+        "trust_roots": roots or None,
+        "regions": {
+            str(page): [[name, list(rect)] for name, rect in boxes]
+            for page, boxes in (regions or {}).items()
+        },
+    }
+    ended = _sandbox().run(data, options=options)
     if ended.timed_out:
         return pdfcheck.result("too_complex", detail="The check ran out of time.")
     verdict = _parse_verdict(ended.output) if ended.exit == 0 else None
@@ -218,13 +391,15 @@ class Sandbox:
         self._process: subprocess.Popen[bytes] | None = None
         self._key: tuple[Any, ...] = ()
 
-    def run(self, data: bytes) -> Ended:
-        """How the check of `data` ended. A server that died since the last check is
-        started again once; one that fails twice counts as a check out of time."""
+    def run(self, data: bytes, *, options: dict[str, Any]) -> Ended:
+        """How the check of `data` (with the check's keyword `options`) ended. A server
+        that died since the last check is started again once; one that fails twice counts
+        as a check out of time."""
+        request = sandbox.request(data, options=options)
         with self._lock:
             for _attempt in (1, 2):
                 try:
-                    return self._ask(self._ready(), data)
+                    return self._ask(self._ready(), request)
                 except (OSError, ValueError, KeyError, _Hung):
                     self.stop()
             return Ended(exit=None, signal=None, timed_out=True, output=b"")
@@ -272,9 +447,9 @@ class Sandbox:
                 raise _Hung("the check server did not start")
         return process
 
-    def _ask(self, process: subprocess.Popen[bytes], data: bytes) -> Ended:
+    def _ask(self, process: subprocess.Popen[bytes], request: bytes) -> Ended:
         assert process.stdin is not None
-        process.stdin.write(sandbox.HEADER.pack(len(data)) + data)
+        process.stdin.write(request)
         process.stdin.flush()
         deadline = _deadline(CHECK_TIMEOUT_SECONDS + START_SECONDS)
         line = bytearray()
@@ -324,7 +499,8 @@ def _sandbox() -> Sandbox:
 
 
 def _child_environment() -> dict[str, str]:
-    """No secrets from the web process's environment reach the parser of hostile files."""
+    """No secrets from the web process's environment reach the parser of hostile files: the
+    trust roots go by path, the signature boxes as JSON, with each request."""
     env = {
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
@@ -358,7 +534,90 @@ def _parse_verdict(stdout: bytes) -> dict[str, Any] | None:
         return None
     if not (verdict.get("subject") is None or isinstance(verdict.get("subject"), str)):
         return None
-    return verdict
+    signatures = _clean_signatures(verdict.get("signatures", []))
+    pages = verdict.get("scan_pages")
+    scan_pages = None if pages is None else _clean_scan_pages(pages)
+    if signatures is None or (pages is not None and scan_pages is None):
+        return None
+    return {**verdict, "signatures": signatures, "scan_pages": scan_pages}
+
+
+# The child read a hostile file: what it says is checked for shape, and its words for length.
+_MODIFICATIONS = ("none", "signing", "form_filling", "changed")
+_MAX_PNG = 300 * 1024  # base64 of the child's 200 KB crops
+
+
+def _clean_signatures(raw: Any) -> list[dict[str, Any]] | None:
+    if not isinstance(raw, list) or len(raw) > 10:
+        return None
+    cleaned = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            return None
+        name, signed_at, detail = entry.get("name"), entry.get("signed_at"), entry.get("detail")
+        flags = [entry.get(key) for key in ("intact", "covers_whole", "trusted")]
+        if not (
+            all(isinstance(flag, bool) for flag in flags)
+            and (name is None or isinstance(name, str))
+            and (signed_at is None or isinstance(signed_at, str))
+            and isinstance(detail, str)
+            and entry.get("modification") in _MODIFICATIONS
+        ):
+            return None
+        cleaned.append(
+            {
+                "field": str(entry.get("field") or "")[:100],
+                "name": name[:200] if name else None,
+                "intact": flags[0],
+                "covers_whole": flags[1],
+                "trusted": flags[2],
+                "modification": entry["modification"],
+                "signed_at": signed_at[:40] if signed_at else None,
+                "detail": detail[:500],
+            }
+        )
+    return cleaned
+
+
+def _clean_scan_pages(raw: Any) -> list[dict[str, Any]] | None:
+    if not isinstance(raw, list) or len(raw) > 100:
+        return None
+    pages = []
+    for page in raw:
+        if not isinstance(page, dict) or not isinstance(page.get("page"), int):
+            return None
+        payloads = page.get("payloads")
+        boxes = page.get("boxes")
+        if not isinstance(payloads, list) or not isinstance(boxes, list):
+            return None
+        pages.append(
+            {
+                "page": page["page"],
+                "payloads": [p[:200] for p in payloads[:8] if isinstance(p, str)],
+                "boxes": [box for box in map(_clean_box, boxes[:4]) if box is not None],
+            }
+        )
+    return pages
+
+
+def _clean_box(box: Any) -> dict[str, Any] | None:
+    if not isinstance(box, dict):
+        return None
+    ink, png = box.get("ink"), box.get("png")
+    if not isinstance(ink, (int, float)) or not isinstance(png, str) or len(png) > _MAX_PNG:
+        return None
+    try:
+        image = base64.b64decode(png, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not image.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    return {
+        "field": str(box.get("field") or "")[:100],
+        "ink": float(ink),
+        "empty": bool(box.get("empty")),
+        "png": png,
+    }
 
 
 # --- Messages ----------------------------------------------------------------------------

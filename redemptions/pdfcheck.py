@@ -6,7 +6,17 @@ reads PDF bytes from stdin and prints one JSON object:
 
     {"ok": true|false, "problem": "<code>"|null, "detail": "<sentence>", "pages": 2,
      "subject": "<what was found, for the partner's message>"|null,
-     "text": "<extracted text, whitespace-normalised, at most 200,000 characters>"}
+     "text": "<extracted text, whitespace-normalised, at most 200,000 characters>",
+     "signatures": [{"field", "name", "intact", "covers_whole", "coverage", "modification",
+                     "trusted", "signed_at", "detail"}, ...],
+     "scan_pages": [{"page", "payloads", "boxes": [{"field", "ink", "empty", "png"}]}]|null}
+
+`signatures` and `scan_pages` (R-DOC-1, round 2) come from `redemptions.pdftrust` once the
+file passed every check below: the signatures of a PDF with a signed signature field
+(pyHanko; trust roots from the PEM file named by PDFCHECK_TRUST_ROOTS), or, for a PDF with
+no text (a scan), each page rendered and its QR codes read (pypdfium2, zxing-cpp; the
+signature boxes to crop from PDFCHECK_SCAN_REGIONS, JSON). Each library is imported only
+when the file needs it.
 
 Problem codes: `not_pdf`, `encrypted`, `javascript`, `xfa`, `launch`, `action`, `multimedia`,
 `embedded_file`, `open_action`, `too_many_pages`, `too_complex`, `image_too_large`.
@@ -94,6 +104,8 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+from redemptions import pdftrust
 
 MAX_PAGES = 100
 TEXT_PAGES = 20
@@ -276,19 +288,28 @@ def result(
         "pages": pages,
         "subject": subject,
         "text": text,
+        "signatures": [],
+        "scan_pages": None,
     }
 
 
-def check(data: bytes) -> dict[str, Any]:
+Regions = dict[int, list[tuple[str, tuple[float, ...]]]]
+"""Page index -> the signature boxes on it: field name, (left, top, right, bottom) as
+fractions of the page from its top left."""
+
+
+def check(
+    data: bytes, *, trust_roots: str | None = None, regions: Regions | None = None
+) -> dict[str, Any]:
     """The verdict on `data`; never raises for any input."""
     try:
         with _pypdf_limits():
-            return _check(data)
+            return _check(data, trust_roots=trust_roots, regions=regions or {})
     except (LimitReachedError, RecursionError, MemoryError, TooComplex) as exc:
         return result("too_complex", detail=f"{DETAILS['too_complex']} ({_describe(exc)})")
 
 
-def _check(data: bytes) -> dict[str, Any]:
+def _check(data: bytes, *, trust_roots: str | None, regions: Regions) -> dict[str, Any]:
     if not data.startswith(b"%PDF-"):
         return result("not_pdf", detail="The file does not start with %PDF-.")
     if b"%%EOF" not in data[-EOF_WINDOW:]:
@@ -338,7 +359,47 @@ def _check(data: bytes) -> dict[str, Any]:
             subject=f"{width:,} x {height:,}",
         )
 
-    return result(None, pages=pages, text=extract_text(reader))
+    verdict = result(None, pages=pages, text=extract_text(reader))
+    if pdftrust.has_signed_fields(reader):
+        verdict["signatures"] = pdftrust.signatures(data, trust_roots=trust_roots)
+    elif not verdict["text"]:
+        try:
+            verdict["scan_pages"] = pdftrust.scan_pages(data, regions=regions)
+        except MemoryError:
+            raise
+        except Exception:  # pdfium cannot render what pypdf read: nothing to recognise
+            verdict["scan_pages"] = []
+    return verdict
+
+
+def parse_regions(raw: str) -> Regions:
+    """PDFCHECK_SCAN_REGIONS: {"1": [["customer_signature", [l, t, r, b]], ...]} (page index
+    as a string, fractions of the page); anything else is no regions."""
+    import json as _json
+
+    try:
+        return regions_from(_json.loads(raw) if raw else {})
+    except ValueError:
+        return {}
+
+
+def regions_from(loaded: Any) -> Regions:
+    """The signature boxes from their JSON form (see `parse_regions`); anything else is no
+    regions."""
+    try:
+        return {
+            int(page): [(str(field), tuple(float(v) for v in rect[:4])) for field, rect in boxes]
+            for page, boxes in loaded.items()
+        }
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+def check_request(
+    data: bytes, *, trust_roots: str | None = None, regions: Any = None
+) -> dict[str, Any]:
+    """`check` with its options as a sandbox request carries them (JSON)."""
+    return check(data, trust_roots=trust_roots, regions=regions_from(regions or {}))
 
 
 def extract_text(reader: PdfReader) -> str:
@@ -1099,10 +1160,16 @@ def quiet() -> None:
 
 def main() -> int:
     """One file on stdin, for a run by hand; uploads go through `redemptions.sandbox`."""
+    import os
+
     limit_resources()
     quiet()
     data = sys.stdin.buffer.read()
-    verdict = check(data)
+    verdict = check(
+        data,
+        trust_roots=os.environ.get("PDFCHECK_TRUST_ROOTS") or None,
+        regions=parse_regions(os.environ.get("PDFCHECK_SCAN_REGIONS", "")),
+    )
     sys.stdout.write(json.dumps(verdict))
     sys.stdout.flush()
     return 0

@@ -6,18 +6,21 @@ the interpreter start-up and the imports are done once.
 
 is started by `redemptions.documents` (one per process that checks uploads) with a scrubbed
 environment. It imports the check (`PDFCHECK_TARGET`, `module:function`, by default
-`redemptions.pdfcheck:check`) and then, for each request on stdin, forks a child that
-limits itself (`pdfcheck.limit_resources`: address space, CPU seconds, no core dumps)
-before it touches a byte of the upload, runs the check and writes its JSON verdict to a
-pipe. The server kills a child still running after `PDFCHECK_WALL_SECONDS` and answers
-with how the child ended, so a bomb or a crash costs one child, never the server or the web
-process. Starting an interpreter and importing pypdf per upload cost about 100 ms, more
-than the check of a usual template.
+`redemptions.pdfcheck:check_request`) and what signatures and scans need (pyHanko, pdfium,
+zxing). Then, for each request on stdin, it forks a child that limits itself
+(`pdfcheck.limit_resources`: address space, CPU seconds, no core dumps) before it touches
+a byte of the upload, runs the check and writes its JSON verdict to a pipe. The server
+kills a child still running after `PDFCHECK_WALL_SECONDS` and answers with how the child
+ended, so a bomb or a crash costs one child, never the server or the web process. Starting
+an interpreter and importing pypdf per upload cost about 100 ms, more than the check of a
+usual template; importing pyHanko costs 300-400 ms more.
 
 Protocol (binary, on stdin and stdout): the server writes `READY\\n` once it has imported
-the check. A request is an 8-byte big-endian length and the PDF bytes; the answer is one
-JSON line `{"exit": int | null, "signal": int | null, "timed_out": bool, "length": n}`
-followed by the child's `n` output bytes. End of input (the parent went away) stops it.
+the check. A request is two 8-byte big-endian lengths, a JSON object of keyword options for
+the check (the trust roots' path, the signature boxes of a scan) and the PDF bytes. The
+answer is one JSON line, `{"exit": int | null, "signal": int | null, "timed_out": bool,
+"length": n}`, and the child's `n` output bytes. End of input (the parent went away) stops
+the server.
 
 Standard library only, no Django: the check it runs reads hostile bytes.
 """
@@ -36,10 +39,11 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 READY = b"READY\n"
-HEADER = struct.Struct(">Q")
+HEADER = struct.Struct(">QQ")
+MAX_OPTIONS = 1024 * 1024
 MAX_REQUEST = 64 * 1024 * 1024
 MAX_ANSWER = 32 * 1024 * 1024
-DEFAULT_TARGET = "redemptions.pdfcheck:check"
+DEFAULT_TARGET = "redemptions.pdfcheck:check_request"
 CHILD_FAILED = 70  # the check raised, or its result was not JSON
 
 
@@ -49,6 +53,12 @@ def load_target(spec: str) -> Callable[[bytes], Any]:
     if not callable(target):
         raise TypeError(f"{spec} is not callable")
     return target  # type: ignore[no-any-return]
+
+
+def request(data: bytes, *, options: dict[str, Any]) -> bytes:
+    """One request for the server: `options` are passed to the check as keywords."""
+    encoded = json.dumps(options).encode()
+    return HEADER.pack(len(encoded), len(data)) + encoded + data
 
 
 def read_exactly(stream: BinaryIO, size: int) -> bytes | None:
@@ -62,7 +72,7 @@ def read_exactly(stream: BinaryIO, size: int) -> bytes | None:
     return bytes(chunks)
 
 
-def _child(data: bytes, target: Callable[[bytes], Any], write_fd: int) -> None:
+def _child(data: bytes, options: dict[str, Any], target: Callable[..., Any], write_fd: int) -> None:
     """In the forked child: limits first, then the check; never returns."""
     status = 0
     try:
@@ -70,7 +80,7 @@ def _child(data: bytes, target: Callable[[bytes], Any], write_fd: int) -> None:
 
         limit_resources()
         quiet()
-        output = json.dumps(target(data)).encode()
+        output = json.dumps(target(data, **options)).encode()
         view = memoryview(output)
         while view:
             written = os.write(write_fd, view)
@@ -81,13 +91,15 @@ def _child(data: bytes, target: Callable[[bytes], Any], write_fd: int) -> None:
         os._exit(status)
 
 
-def run_one(data: bytes, target: Callable[[bytes], Any], *, wall_seconds: float) -> bytes:
+def run_one(
+    data: bytes, options: dict[str, Any], target: Callable[..., Any], *, wall_seconds: float
+) -> bytes:
     """Forks a child for `data`; the answer line and the child's output."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child ends in os._exit
         os.close(read_fd)
-        _child(data, target, write_fd)
+        _child(data, options, target, write_fd)
     os.close(write_fd)
     output = bytearray()
     timed_out = False
@@ -124,7 +136,10 @@ def run_one(data: bytes, target: Callable[[bytes], Any], *, wall_seconds: float)
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
     importlib.import_module("redemptions.pdfcheck")  # pypdf and the limits, once
-    target = load_target(os.environ.get("PDFCHECK_TARGET") or DEFAULT_TARGET)
+    spec = os.environ.get("PDFCHECK_TARGET") or DEFAULT_TARGET
+    if spec == DEFAULT_TARGET:
+        importlib.import_module("redemptions.pdftrust").preload()  # pyHanko, pdfium, zxing
+    target = load_target(spec)
     wall_seconds = float(os.environ.get("PDFCHECK_WALL_SECONDS") or 15)
     stdout.write(READY)
     stdout.flush()
@@ -132,13 +147,15 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
         header = read_exactly(stdin, HEADER.size)
         if header is None:
             return 0
-        (size,) = HEADER.unpack(header)
-        if size > MAX_REQUEST:
+        options_size, size = HEADER.unpack(header)
+        if options_size > MAX_OPTIONS or size > MAX_REQUEST:
             return 2  # the parent never sends this much: a broken stream, start afresh
+        encoded = read_exactly(stdin, options_size)
         data = read_exactly(stdin, size)
-        if data is None:
+        if encoded is None or data is None:
             return 0
-        stdout.write(run_one(data, target, wall_seconds=wall_seconds))
+        options = json.loads(encoded)
+        stdout.write(run_one(data, options, target, wall_seconds=wall_seconds))
         stdout.flush()
 
 

@@ -249,7 +249,7 @@ def submitted_sow(
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from redemptions.services import request_submit
-    from redemptions.template_pdfs import render_template_pdf
+    from tests.signing import signed_template
     from vouchers.services import voucher_claim
 
     voucher = issue_voucher(
@@ -265,7 +265,7 @@ def submitted_sow(
         user=partner_user,
         kind="initial",
         sow_value=Decimal(sow_value),
-        upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+        upload=SimpleUploadedFile("s.pdf", signed_template(voucher=voucher, kind="sow")),
         customer_signer="C",
         customer_signed_on=day,
         partner_signer="P",

@@ -259,11 +259,11 @@ def describe(response: Any) -> str:
 
 
 def _signed_sow(voucher: Any) -> SimpleUploadedFile:
-    from redemptions.template_pdfs import render_template_pdf
+    from tests.signing import signed_template
 
     return SimpleUploadedFile(
         "signed.pdf",
-        render_template_pdf(voucher=voucher, kind="sow"),
+        signed_template(voucher=voucher, kind="sow"),
         content_type="application/pdf",
     )
 

@@ -16,8 +16,8 @@ import time_machine
 from core.choices import Role
 from payments.models import FxRate
 from redemptions.models import PaymentRequest
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
+from tests.signing import sign_both, signed_template
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pass-word-123"
@@ -75,13 +75,14 @@ def test_partner_claims_downloads_uploads_and_follows(
     info.value.save_as(sow)
     assert sow.read_bytes()[:5] == b"%PDF-"
     wrong = tmp_path / "wrong.pdf"
-    wrong.write_bytes(render_template_pdf(voucher=voucher, kind="poe"))
+    wrong.write_bytes(signed_template(voucher=voucher, kind="poe"))
     fill_request(page, wrong, "30000")
     page.locator("#payout-preview strong").get_by_text("$15,000.00").wait_for()
     page.get_by_role("button", name="Submit request").click()
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "FTDV-SOW-v1" in alert.inner_text() and "R-DOC-1" in alert.inner_text()
+    sow.write_bytes(sign_both(sow.read_bytes()))  # the downloaded template, signed by both
     fill_request(page, sow, "30000")
     page.get_by_role("button", name="Submit request").click()
     page.get_by_text("review target is 06 Mar 2024").wait_for()
@@ -109,7 +110,7 @@ def test_review_asks_partner_amends_reviewer_approves_payment_shows(
         user=partner,
         kind="initial",
         sow_value=Decimal("30000"),
-        upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+        upload=SimpleUploadedFile("s.pdf", signed_template(voucher=voucher, kind="sow")),
         customer_signer="Casey",
         customer_signed_on=voucher.issued_on,
         partner_signer="Pat",
@@ -130,7 +131,7 @@ def test_review_asks_partner_amends_reviewer_approves_payment_shows(
     page.goto(f"{live_server.url}/requests/{request.pk}/")
     assert "Please confirm the billable services" in page.get_by_role("status").first.inner_text()
     amended = tmp_path / "sow-v2.pdf"
-    amended.write_bytes(render_template_pdf(voucher=voucher, kind="sow"))
+    amended.write_bytes(signed_template(voucher=voucher, kind="sow"))
     page.get_by_label("Corrected document (PDF, optional)").set_input_files(str(amended))
     page.get_by_role("button", name="Send the amendment").click()
     page.get_by_text("Your answer was sent").wait_for()

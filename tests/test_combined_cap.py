@@ -20,8 +20,8 @@ from partners.models import Partner
 from payments.models import Payment
 from payments.services import statement_for
 from redemptions.services import request_approve, request_submit
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, user_for_role
+from tests.signing import signed_template
 from vouchers.combined import combined_position
 from vouchers.services import voucher_claim
 
@@ -61,7 +61,7 @@ def _request(
         sow_value=Decimal(sow) if sow else None,
         upload=SimpleUploadedFile(
             "s.pdf",
-            render_template_pdf(voucher=voucher, kind="sow" if kind == "initial" else "poe"),
+            signed_template(voucher=voucher, kind="sow" if kind == "initial" else "poe"),
         ),
         customer_signer="C",
         customer_signed_on=signed,

@@ -26,8 +26,8 @@ from customers.models import Customer
 from partners.models import Partner
 from redemptions.models import PaymentRequest
 from redemptions.services import request_submit
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
+from tests.signing import signed_template
 from vouchers.models import Voucher
 
 pytestmark = [pytest.mark.django_db]
@@ -102,9 +102,7 @@ def submit_sow(pair: Pair) -> PaymentRequest:
             user=pair.partner_user,
             kind="initial",
             sow_value=Decimal("30000"),
-            upload=SimpleUploadedFile(
-                "s.pdf", render_template_pdf(voucher=pair.voucher, kind="sow")
-            ),
+            upload=SimpleUploadedFile("s.pdf", signed_template(voucher=pair.voucher, kind="sow")),
             customer_signer="Casey",
             customer_signed_on=DAY,
             partner_signer="Pat",

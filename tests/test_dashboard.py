@@ -21,7 +21,6 @@ from payments.models import FxRate
 from programs.models import Program
 from programs.services import program_load
 from redemptions.services import request_approve, request_reject, request_submit
-from redemptions.template_pdfs import render_template_pdf
 from reports.selectors import Filters, dashboard
 from tests.factories import (
     CustomerFactory,
@@ -32,6 +31,7 @@ from tests.factories import (
     nominate,
     user_for_role,
 )
+from tests.signing import signed_template
 from vouchers.services import voucher_claim
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def _request(voucher: Any, partner: Any, kind: str, sow: str | None = None) -> A
         sow_value=Decimal(sow) if sow else None,
         upload=SimpleUploadedFile(
             "s.pdf",
-            render_template_pdf(voucher=voucher, kind="sow" if kind == "initial" else "poe"),
+            signed_template(voucher=voucher, kind="sow" if kind == "initial" else "poe"),
         ),
         customer_signer="C",
         customer_signed_on=DAY,

@@ -28,6 +28,7 @@ from redemptions.documents import CheckedDocument, check_document, read_upload
 from redemptions.template_pdfs import TEMPLATE_VERSION, render_template_pdf, template_id
 from tests.factories import CustomerFactory, PartnerFactory, user_for_role
 from tests.hostile import make_corpus
+from tests.signing import sign_both, signed_template
 from tests.traffic import text_pdf
 from vouchers.codes import generate_code
 from vouchers.models import Voucher
@@ -98,6 +99,13 @@ REFUSALS = {
     "image_jpx_header.pdf": "image_too_large",
     "image_inline.pdf": "image_too_large",
     "image_tall.pdf": "image_too_large",
+    # R-DOC-1 round 2: signed digitally by both, or a scan of the printed template.
+    "signature_gap.pdf": "signature_gap",
+    "changed_after_signing.pdf": "changed_after_signing",
+    "signature_broken.pdf": "signature_broken",
+    "scan_forged_qr.pdf": "scan_wrong_voucher",
+    "scan_qr_unreadable.pdf": "scan_unreadable",
+    "scan_bomb.pdf": "too_complex",
 }
 ACCEPTED = {"path_traversal.pdf", "links.pdf"}
 
@@ -284,7 +292,8 @@ def test_template_prints_hostile_names_as_text(fy24: Program) -> None:
 
 @pytest.mark.parametrize("kind", ["sow", "poe"])
 def test_own_template_is_accepted_as_uploaded(voucher: Voucher, kind: str) -> None:
-    pdf = render_template_pdf(voucher=voucher, kind=kind)
+    """The template signed by both (R-DOC-1, round 2), stored exactly as uploaded."""
+    pdf = signed_template(voucher=voucher, kind=kind)
     checked = check_document(
         upload=upload(pdf), voucher_code=voucher.code, template_id=template_id(kind)
     )
@@ -327,9 +336,9 @@ def test_weasyprint_links_are_accepted() -> None:
         '<p><a href="https://vouchers.example.com/vouchers/">portal</a> '
         '<a href="mailto:fasttrack@example.com">mail</a> <a href="#top">top</a></p>'
     )
-    pdf = cast(bytes, weasyprint.HTML(string=html).write_pdf())
+    pdf = sign_both(cast(bytes, weasyprint.HTML(string=html).write_pdf()), new_fields=True)
     links = cast(list[Any], PdfReader(io.BytesIO(pdf)).pages[0]["/Annots"])
-    annotations = [a.get_object() for a in links]
+    annotations = [a.get_object() for a in links if "/FT" not in a.get_object()]
     assert [str(a["/A"]["/URI"]) for a in annotations if "/A" in a] == [
         "https://vouchers.example.com/vouchers/",
         "mailto:fasttrack@example.com",
@@ -389,13 +398,15 @@ def test_older_template_version_and_unrelated_pdf_are_refused() -> None:
     assert_helpful(error)
 
 
-def test_pdf_without_text_is_refused_as_a_scan() -> None:
+def test_pdf_without_text_or_qr_code_is_refused_as_an_unreadable_scan() -> None:
+    """R-DOC-1 round 2: a PDF without text is read as a scan, recognised only by the
+    template's QR code on every page; a blank page has none."""
     writer = PdfWriter()
     writer.add_blank_page(595, 842)
     out = io.BytesIO()
     writer.write(out)
     error = refusal(out.getvalue())
-    assert error.code == "no_text" and "scan" in error.message
+    assert error.code == "scan_unreadable" and "page 1" in error.message
     assert_helpful(error)
 
 

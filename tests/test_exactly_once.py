@@ -18,8 +18,8 @@ from core.errors import StateConflict
 from payments.models import Payment
 from redemptions.models import PaymentRequest
 from redemptions.services import request_approve, request_submit
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
+from tests.signing import signed_template
 from vouchers.models import Voucher
 from vouchers.services import voucher_claim
 
@@ -44,7 +44,7 @@ def test_sixteen_concurrent_approvals_pay_once(fy24: Any) -> None:
             user=partner_user,
             kind="initial",
             sow_value=Decimal("50000.00"),
-            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+            upload=SimpleUploadedFile("s.pdf", signed_template(voucher=voucher, kind="sow")),
             customer_signer="C",
             customer_signed_on=date(2024, 3, 1),
             partner_signer="P",

@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from core.choices import Role
 from payments.models import FxRate
 from redemptions.services import request_approve, request_submit
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, nominate, user_for_role
+from tests.signing import signed_template
 from vouchers.services import voucher_claim
 
 pytestmark = pytest.mark.django_db
@@ -55,9 +55,7 @@ def grow(world: dict[str, Any], count: int) -> None:
                 user=world["partner"],
                 kind="initial",
                 sow_value=Decimal("1000"),
-                upload=SimpleUploadedFile(
-                    "s.pdf", render_template_pdf(voucher=voucher, kind="sow")
-                ),
+                upload=SimpleUploadedFile("s.pdf", signed_template(voucher=voucher, kind="sow")),
                 customer_signer="C",
                 customer_signed_on=DAY,
                 partner_signer="P",
@@ -72,7 +70,7 @@ def grow(world: dict[str, Any], count: int) -> None:
             user=world["partner"],
             kind="initial",
             sow_value=Decimal("1000"),
-            upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+            upload=SimpleUploadedFile("s.pdf", signed_template(voucher=voucher, kind="sow")),
             customer_signer="C",
             customer_signed_on=DAY,
             partner_signer="P",

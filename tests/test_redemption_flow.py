@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 from core.choices import Category, Role
 from payments.models import FxRate, Payment
 from redemptions.models import PaymentRequest, RequestDocument
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
+from tests.signing import signed_template
 from vouchers.models import Voucher
 
 pytestmark = [pytest.mark.django_db]
@@ -67,7 +67,7 @@ def world(fy24: Any) -> Any:
 
 def signed(voucher: Voucher, kind: str = "sow", name: str = "signed.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(
-        name, render_template_pdf(voucher=voucher, kind=kind), content_type="application/pdf"
+        name, signed_template(voucher=voucher, kind=kind), content_type="application/pdf"
     )
 
 

@@ -17,8 +17,8 @@ from core.models import Event
 from payments.models import FxRate
 from redemptions.models import PaymentRequest
 from redemptions.services import request_submit
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
+from tests.signing import signed_template
 from vouchers.services import voucher_claim
 
 pytestmark = [pytest.mark.django_db]
@@ -38,9 +38,7 @@ def submit_sow(world: Any) -> PaymentRequest:
         user=world["partner"],
         kind="initial",
         sow_value=Decimal("30000"),
-        upload=SimpleUploadedFile(
-            "s.pdf", render_template_pdf(voucher=world["voucher"], kind="sow")
-        ),
+        upload=SimpleUploadedFile("s.pdf", signed_template(voucher=world["voucher"], kind="sow")),
         customer_signer="Casey",
         customer_signed_on=DAY,
         partner_signer="Pat",
@@ -75,9 +73,7 @@ def form(
 ) -> dict[str, Any]:
     return {
         "kind": kind,
-        "document": SimpleUploadedFile(
-            "sow.pdf", render_template_pdf(voucher=voucher, kind=pdf_kind)
-        ),
+        "document": SimpleUploadedFile("sow.pdf", signed_template(voucher=voucher, kind=pdf_kind)),
         "sow_value": "30000",
         "customer_signer": "Casey",
         "customer_signed_on": "2024-03-01",

@@ -21,8 +21,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core.choices import Role
 from redemptions.models import RequestDocument
 from redemptions.services import request_submit
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
+from tests.signing import signed_template
 from vouchers.services import voucher_claim
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_accepted_document_is_stored_in_s3(s3_endpoint: str, settings: Any, fy24
         )
         partner = user_for_role(Role.PARTNER, partner=PartnerFactory())
         voucher_claim(code=voucher.code, user=partner)
-        content = render_template_pdf(voucher=voucher, kind="sow")
+        content = signed_template(voucher=voucher, kind="sow")
         request_submit(
             voucher_id=voucher.pk,
             user=partner,

@@ -28,7 +28,6 @@ from redemptions.services import (
     request_submit,
     request_take,
 )
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import (
     CustomerFactory,
     PartnerFactory,
@@ -37,6 +36,7 @@ from tests.factories import (
     submitted_sow,
     user_for_role,
 )
+from tests.signing import signed_template
 from vouchers import reminders, tasks
 from vouchers.models import ReminderMarker, Voucher
 
@@ -123,7 +123,7 @@ def _corrected_sow(voucher: Voucher, partner_user: Any, *, day: date) -> Any:
         user=partner_user,
         kind="initial",
         sow_value=Decimal("1000"),
-        upload=SimpleUploadedFile("s.pdf", render_template_pdf(voucher=voucher, kind="sow")),
+        upload=SimpleUploadedFile("s.pdf", signed_template(voucher=voucher, kind="sow")),
         customer_signer="C",
         customer_signed_on=day,
         partner_signer="P",

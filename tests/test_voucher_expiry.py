@@ -23,8 +23,8 @@ from notifications.models import OutboundMail
 from payments.models import FxRate
 from redemptions.models import PaymentRequest
 from redemptions.services import request_approve, request_ask, request_reject, request_submit
-from redemptions.template_pdfs import render_template_pdf
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
+from tests.signing import signed_template
 from vouchers import reminders
 from vouchers.models import Forward, Voucher
 from vouchers.services import voucher_claim, voucher_forward
@@ -53,7 +53,7 @@ def page_for(user: Any) -> Client:
 def sow_upload(voucher: Voucher, kind: str = "sow") -> SimpleUploadedFile:
     return SimpleUploadedFile(
         f"{kind}.pdf",
-        render_template_pdf(voucher=voucher, kind=kind),
+        signed_template(voucher=voucher, kind=kind),
         content_type="application/pdf",
     )
 

@@ -213,6 +213,9 @@ LOGIN_ADDRESS_FAILURES = (env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20), 15
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# R-DOC-1 round 2: a PEM file of the certificate authorities whose signers are "trusted" on
+# a digitally signed SOW/POE. Empty: no signature is from a trusted authority (still accepted).
+DOCUMENT_TRUST_ROOTS = env.str("DOCUMENT_TRUST_ROOTS", default="")
 
 # Mail: every message goes through the outbox (notifications.OutboundMail) and is
 # handed to this backend by a Celery task after commit.

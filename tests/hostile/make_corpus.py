@@ -22,52 +22,28 @@ CORPUS_CODE, so each would pass the text checks if the structural check let it t
     bomb.pdf                 one page whose Flate content inflates to 520 MiB       too_complex
     nested_arrays.pdf        a page dictionary with arrays nested 5,000 deep        too_complex
     pages_10000.pdf          10,000 blank pages sharing one content stream          too_many_pages
-    path_traversal.pdf       the valid SOW template; uploaded as ../../etc/passwd.pdf (accepted)
+    path_traversal.pdf       the valid SOW template, signed by both; uploaded as
+                             ../../etc/passwd.pdf (accepted)
     links.pdf                the SOW template with what a template may link: /URI (https,
-                             mailto), /GoTo, /Dest, an outline item and a /Next chain (accepted)
+                             mailto), /GoTo, /Dest, an outline item and a /Next chain, then
+                             signed by both (accepted)
 
-Refused by the allow-list of what a signed template needs (R-DOC-1). Files whose line does
-not say "template" are one page of Helvetica text carrying CORPUS_CODE and FTDV-SOW-v1
-(`_text_pdf`), so they too pass the text checks, at about 1 KB each:
+Signed and scanned (R-DOC-1, round 2; tests/signing.py builds them, tests/test_document_trust.py
+checks each): a template signed digitally must carry two intact signatures over the whole
+document with nothing but form filling after them; a scan's every QR code must name this
+voucher and this template:
 
-    xfa_stream.pdf           the SOW template, /AcroForm /XFA as one stream          xfa
-    xfa_array.pdf            /AcroForm /XFA as an array of packets                   xfa
-    javascript_uri.pdf       a link /URI (javascript:app.alert(1))                   javascript
-    javascript_objstm_orphan.pdf  a JS action nothing reaches, in an object stream   javascript
-    action_gotor_unc.pdf     the SOW template, a link /GoToR to a UNC path           action
-    action_gotoe.pdf         a link /GoToE (a document embedded elsewhere)           action
-    action_uri_file.pdf      a link /URI (file://host/share/...)                     action
-    action_submitform.pdf    a button widget whose /A is /SubmitForm                 action
-    action_importdata.pdf    a link /ImportData from a UNC path                      action
-    action_resetform.pdf     a link /ResetForm (harmless, but no template needs it)  action
-    action_hide.pdf          a link /Hide                                            action
-    action_named.pdf         a link /Named /Print (any viewer menu command)          action
-    action_sound.pdf         a link /Sound                                           action
-    action_movie.pdf         a link /Movie                                           action
-    action_rendition.pdf     a link /Rendition                                       action
-    action_richmedia_execute.pdf  a link /RichMediaExecute                           action
-    action_setocgstate.pdf   a link /SetOCGState                                     action
-    action_trans.pdf         a link /Trans                                           action
-    action_goto3dview.pdf    a link /GoTo3DView                                      action
-    action_unknown.pdf       a link with an action type no standard defines (/Exec)  action
-    action_outline_gotor.pdf an outline item (bookmark) whose /A is /GoToR           action
-    action_next_chain.pdf    a link /URI https, /Next [/GoTo, /SubmitForm]           action
-    media_richmedia.pdf      a /RichMedia annotation                                 multimedia
-    media_screen.pdf         a /Screen annotation                                    multimedia
-    media_renditions.pdf     a /Names /Renditions tree with a media clip             multimedia
-    media_3d.pdf             a /3D annotation with a U3D stream                      multimedia
-    media_movie.pdf          a /Movie annotation                                     multimedia
-    media_sound.pdf          a /Sound annotation                                     multimedia
-    file_attachment.pdf      a /FileAttachment annotation (refused before too)       embedded_file
-    bomb_flate_flate.pdf     an image, [/FlateDecode /FlateDecode] to 768 MiB        too_complex
-    bomb_hex_flate.pdf       [/ASCIIHexDecode /FlateDecode /FlateDecode] to 768 MiB  too_complex
-    bomb_runlength.pdf       [/FlateDecode /RunLengthDecode] to 64 MiB               too_complex
-    bomb_lzw.pdf             [/FlateDecode /LZWDecode] to 44 MiB                     too_complex
-    image_huge.pdf           a JPEG image XObject of 60,000 x 60,000                 image_too_large
-    image_jpeg_header.pdf    /Width 100 /Height 100; its JPEG says 65,000 x 65,000   image_too_large
-    image_jpx_header.pdf     /Width 100 /Height 100; its JPEG 2000 says 50,000 x ... image_too_large
-    image_inline.pdf         an inline image BI /W 40000 /H 40000 ... EI             image_too_large
-    image_tall.pdf           1 x 30,000: few pixels, one side too long               image_too_large
+    signature_gap.pdf        the customer's signature over a byte range whose gap is
+                             64 bytes wider than the signature (re-signed: intact),
+                             then the partner's                                signature_gap
+    changed_after_signing.pdf  signed by both, then an incremental update that
+                             draws on page 1                           changed_after_signing
+    signature_broken.pdf     signed by both, then one signed byte changed   signature_broken
+    scan_forged_qr.pdf       a scan (one page, 150 dpi) whose QR code was covered
+                             with another voucher's                       scan_wrong_voucher
+    scan_qr_unreadable.pdf   a scan (one page) whose QR code is smudged      scan_unreadable
+    scan_bomb.pdf            an image-only page (a "scan") whose Flate image
+                             inflates to 40 MiB                                  too_complex
 
 Oversized (> 10 MB), empty and "another voucher's template" uploads are made at test time.
 """
@@ -420,7 +396,28 @@ def gif_polyglot(pdf: bytes) -> bytes:
     return gif + b"\n" + pdf
 
 
+OTHER_VOUCHER_QR = "FTDV-SOW-V1:2222-3333-4444-5555"  # the same template, another voucher
+
+
+def scan_bomb() -> bytes:
+    """An image-only page (no text: read as a scan) drawing one A4 grey image at 150 dpi
+    whose Flate data inflates to 40 MiB, past the 32 MiB a stream may decode to."""
+    image = _image(_deflate_zeros(40), width=1240, height=1754, extra=b" /Filter /FlateDecode")
+    return _classic_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /XObject << /Im1 5 0 R >> >> >>",
+            _stream(b"q 595 0 0 842 0 0 cm /Im1 Do Q"),
+            image,
+        ]
+    )
+
+
 def build() -> dict[str, bytes]:
+    from tests import signing
+
     sow = render_sow()
     code = corpus_code().encode()
     files = {
@@ -454,8 +451,14 @@ def build() -> dict[str, bytes]:
         "nested_arrays.pdf": nested_arrays(),
         "javascript_objstm.pdf": javascript_in_object_stream(),
         "pages_10000.pdf": many_pages(),
-        "path_traversal.pdf": sow,
-        "links.pdf": _rewrite(sow, _allowed_links),
+        "path_traversal.pdf": signing.sign_both(sow),
+        "links.pdf": signing.sign_both(_rewrite(sow, _allowed_links)),
+        "signature_gap.pdf": signing.gap_signature(sow),
+        "changed_after_signing.pdf": signing.changed_after_signing(sow),
+        "signature_broken.pdf": signing.broken_signature(sow),
+        "scan_forged_qr.pdf": signing.forged_qr_scan(sow, payload=OTHER_VOUCHER_QR),
+        "scan_qr_unreadable.pdf": signing.unreadable_qr_scan(sow),
+        "scan_bomb.pdf": scan_bomb(),
         "xfa_stream.pdf": _rewrite(sow, _xfa_stream),
         "action_gotor_unc.pdf": _rewrite(sow, _gotor_link),
         **allow_list_cases(),
