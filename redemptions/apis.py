@@ -17,8 +17,9 @@ from core.errors import StateConflict
 from core.scopes import acting_user
 from redemptions.filters import RequestFilter, ReviewQueueFilter
 from redemptions.models import PaymentRequest
-from redemptions.selectors import requests_visible_to, review_queue
+from redemptions.selectors import documents_without_crops, requests_visible_to, review_queue
 from redemptions.serializers import (
+    ApproveSerializer,
     PaymentRequestSerializer,
     QuestionSerializer,
     RejectReasonSerializer,
@@ -57,7 +58,7 @@ class PaymentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     }
 
     def selector(self, user: Any) -> QuerySet[PaymentRequest]:
-        return requests_visible_to(user).prefetch_related("documents")
+        return requests_visible_to(user).prefetch_related(documents_without_crops())
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "with_events": self.action != "list"}
@@ -108,11 +109,18 @@ class PaymentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         obj = request_release(request_id=self.get_object().pk, user=acting_user(request))
         return Response(self.get_serializer(obj).data)
 
-    @extend_schema(request=None, responses={200: PaymentRequestSerializer})
+    @extend_schema(request=ApproveSerializer, responses={200: PaymentRequestSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        """Reviewer: approve; the payment is created once, in the partner's currency."""
-        obj = request_approve(request_id=self.get_object().pk, user=acting_user(request))
+        """Reviewer: approve; the payment is created once, in the partner's currency. A
+        scanned document needs `signatures_checked: true` (R-DOC-1)."""
+        body = ApproveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        obj = request_approve(
+            request_id=self.get_object().pk,
+            user=acting_user(request),
+            signatures_checked=body.validated_data["signatures_checked"],
+        )
         return Response(self.get_serializer(obj).data)
 
     @extend_schema(request=RejectReasonSerializer, responses={200: PaymentRequestSerializer})

@@ -260,6 +260,7 @@ def _require_signatures(signatures: list[dict[str, Any]]) -> list[dict[str, Any]
         )
     return [
         {
+            "field": signature["field"],
             "name": signature["name"],
             "kind": "digital",
             "intact": True,
@@ -318,6 +319,8 @@ def _scan_signatures(scan: dict[str, Any]) -> list[dict[str, Any]]:
     """A scan's wet-ink signature boxes as the reviewer sees them (api.md: kind "scan")."""
     return [
         {
+            "field": box["field"],
+            "page": box["page"],
             "name": None,
             "kind": "scan",
             "intact": None,

@@ -63,6 +63,11 @@ class PaymentRequest(TimeStampedModel):
     rejection_reason = models.TextField(blank=True)
     question = models.TextField(blank=True)
     payout_amount = MoneyField(null=True, blank=True)
+    signatures_checked = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="The approving reviewer confirmed both wet-ink signatures of a scan (R-DOC-1).",
+    )
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -161,6 +166,19 @@ class RequestDocument(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    signatures = models.JSONField(
+        default=list,
+        db_default=[],
+        blank=True,
+        help_text="What the upload check found (R-DOC-1): one {field, name, kind, intact, "
+        "trusted, signed_at, detail} per signature; kind 'digital' or 'scan'.",
+    )
+    scan_boxes = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="For a scan: each signature box as {page, field, ink, empty, png}, the png a "
+        "base64 crop for the reviewer. Null for a digitally signed document.",
+    )
 
     class Meta:
         ordering = ["request", "version"]
@@ -170,6 +188,10 @@ class RequestDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} v{self.version}"
+
+    @property
+    def is_scan(self) -> bool:
+        return self.scan_boxes is not None
 
     def download_name(self) -> str:
         kind = "SOW" if self.request.kind == PaymentRequest.Kind.INITIAL else "POE"

@@ -95,7 +95,9 @@ def preload() -> None:
     """Imports what signatures and scans need, for a process that forks a child per file
     (`redemptions.sandbox`): pyHanko alone takes 0.3-0.4 s to import, more than a check."""
     import importlib
+    import warnings
 
+    warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")
     for name in _LIBRARIES:
         importlib.import_module(name)
 

@@ -40,6 +40,29 @@ class RequestDocumentSerializer(ModelSerializer):
         return reverse("api:request-document", args=[obj.request_id, obj.version])
 
 
+class SignatureSerializer(Serializer):
+    name = serializers.CharField(
+        allow_null=True,
+        help_text="digital: the signer's name from the certificate; scan: the typed signer.",
+    )
+    kind = serializers.ChoiceField(choices=["digital", "scan"])
+    intact = serializers.BooleanField(
+        allow_null=True, help_text="digital: unchanged since signed; scan: null."
+    )
+    trusted = serializers.BooleanField(
+        allow_null=True,
+        help_text="digital: the certificate chains to a configured trust list; scan: null.",
+    )
+    signed_at = serializers.DateTimeField(allow_null=True)
+    detail = serializers.CharField()
+    party = serializers.ChoiceField(
+        choices=["customer", "partner"], allow_null=True, help_text="Whose signature field."
+    )
+    typed_name = serializers.CharField(
+        allow_blank=True, help_text="The signer typed for that party on submission."
+    )
+
+
 class PaymentRequestSerializer(ModelSerializer):
     voucher = StrictCharField(source="voucher.code")
     documents = RequestDocumentSerializer(many=True, read_only=True)
@@ -47,6 +70,10 @@ class PaymentRequestSerializer(ModelSerializer):
     flags = serializers.SerializerMethodField(
         help_text="For reviewers and program managers (empty for others): what to weigh "
         "beyond the automatic checks, such as an unconfirmed same-company check (R-VOU-7)."
+    )
+    signatures = serializers.SerializerMethodField(
+        help_text="The signatures of the latest document, as the upload check read them "
+        "(R-DOC-1): digital (PAdES) from the certificates, or a scan's wet-ink boxes."
     )
 
     class Meta:
@@ -71,6 +98,8 @@ class PaymentRequestSerializer(ModelSerializer):
             "documents",
             "events",
             "flags",
+            "signatures",
+            "signatures_checked",
         ]
         read_only_fields = fields
 
@@ -85,6 +114,37 @@ class PaymentRequestSerializer(ModelSerializer):
         if request is None or effective_role(request.user) not in FLAG_READERS:
             return []
         return [flag.as_dict() for flag in request_flags(obj)]
+
+    @extend_schema_field(SignatureSerializer(many=True))
+    def get_signatures(self, obj: PaymentRequest) -> list[dict[str, Any]]:
+        documents = list(obj.documents.all())  # prefetched by the views
+        if not documents:
+            return []
+        latest = max(documents, key=lambda document: document.version)
+        return [
+            {key: signature.get(key) for key in SIGNATURE_FIELDS} for signature in latest.signatures
+        ]
+
+
+SIGNATURE_FIELDS = (
+    "name",
+    "kind",
+    "intact",
+    "trusted",
+    "signed_at",
+    "detail",
+    "party",
+    "typed_name",
+)
+
+
+class ApproveSerializer(Serializer):
+    signatures_checked = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Required true for a scanned document: the reviewer confirms both wet-ink "
+        "signatures (R-DOC-1).",
+    )
 
 
 class RequestSubmitSerializer(Serializer):

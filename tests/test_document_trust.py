@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,14 @@ import time_machine
 import zxingcpp
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from core.choices import Role
 from core.errors import ApplicationError
+from core.models import Event
+from payments.models import FxRate, Payment
 from programs.models import Program
 from redemptions import pdfcheck
 from redemptions.documents import CheckedDocument, check_document
@@ -220,6 +224,7 @@ def test_without_trust_roots_no_signature_is_trusted_and_none_is_refused(
     checked = check(pdf, voucher)
     assert checked.signatures == [
         {
+            "field": field,
             "name": name,
             "kind": "digital",
             "intact": True,
@@ -227,7 +232,9 @@ def test_without_trust_roots_no_signature_is_trusted_and_none_is_refused(
             "signed_at": checked.signatures[index]["signed_at"],
             "detail": checked.signatures[index]["detail"],
         }
-        for index, name in enumerate((signing.CUSTOMER, signing.PARTNER))
+        for index, (field, name) in enumerate(
+            zip(signing.FIELDS, (signing.CUSTOMER, signing.PARTNER), strict=True)
+        )
     ]
     # Self-signed certificates outside the trust list: shown as such, still accepted.
     self_signed = signing.signed_template(voucher=voucher, self_signed=True)
@@ -397,3 +404,119 @@ def test_a_refused_upload_stores_nothing(voucher: Voucher, code: str) -> None:
     assert not PaymentRequest.objects.exists() and not RequestDocument.objects.exists()
     folder = f"requests/{voucher.pk}"
     assert not default_storage.exists(folder) or not default_storage.listdir(folder)[1]
+
+
+# --- 4. The reviewer decides with evidence ----------------------------------------------------
+
+
+def _submit(voucher: Voucher, content: bytes, **typed: str) -> dict[str, Any]:
+    client = APIClient()
+    client.force_authenticate(user_for_role(Role.PARTNER, partner=voucher.partner))
+    response = client.post(
+        f"/api/v1/vouchers/{voucher.code}/requests/",
+        {
+            "kind": "initial",
+            "document": upload(content),
+            "sow_value": "30000.00",
+            "customer_signer": typed.get("customer", "Casey Customer"),
+            "customer_signed_on": DAY_OF_UPLOAD.isoformat(),
+            "partner_signer": typed.get("partner", "Pat Partner"),
+            "partner_signed_on": DAY_OF_UPLOAD.isoformat(),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _reviewer(user: Any = None) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user or user_for_role(Role.REVIEWER))
+    return client
+
+
+@pytest.fixture
+def usd_rate(voucher: Voucher) -> None:
+    assert voucher.partner is not None
+    FxRate.objects.create(
+        currency=voucher.partner.currency, rate_per_usd=Decimal("1"), valid_from=date(2020, 1, 1)
+    )
+
+
+def test_the_reviewer_sees_both_signers_from_their_certificates(voucher: Voucher) -> None:
+    with time_machine.travel(DAY_OF_UPLOAD, tick=False):
+        pdf = signing.signed_template(voucher=voucher, signers=("Casey Customer", "Bo Partner"))
+        body = _submit(voucher, pdf)
+        signatures = _reviewer().get(f"/api/v1/requests/{body['id']}/").json()["signatures"]
+    assert [(s["party"], s["name"], s["typed_name"], s["kind"]) for s in signatures] == [
+        ("customer", "Casey Customer", "Casey Customer", "digital"),
+        ("partner", "Bo Partner", "Pat Partner", "digital"),
+    ]
+    assert all(s["intact"] is True and s["trusted"] is False for s in signatures)
+    assert all(s["signed_at"] for s in signatures)
+
+    page = Client()
+    page.force_login(user_for_role(Role.REVIEWER))
+    html = page.get(f"/review/{body['id']}/").content.decode()
+    card = html[html.index('id="signatures"') : html.index("<h2>Payout</h2>")]
+    assert "signed by <strong>Casey Customer</strong> (from the certificate)" in card
+    assert "signed by <strong>Bo Partner</strong> (from the certificate)" in card
+    assert card.count("names differ") == 1  # Bo Partner was typed as Pat Partner
+    assert card.count("not from a trusted authority") == 2
+    assert "signatures_checked" not in html  # nothing to tick for a digital document
+
+
+def test_a_scan_is_approved_only_once_both_signatures_are_confirmed(
+    voucher: Voucher, usd_rate: None
+) -> None:
+    with time_machine.travel(DAY_OF_UPLOAD, tick=False):
+        body = _submit(voucher, signing.scanned_template(voucher=voucher, kind="sow"))
+        rid = body["id"]
+        assert [(s["kind"], s["name"], s["intact"]) for s in body["signatures"]] == [
+            ("scan", "Casey Customer", None),
+            ("scan", "Pat Partner", None),
+        ]
+        qtm = user_for_role(Role.REVIEWER)
+        reviewer = _reviewer(qtm)
+        listed = reviewer.get("/api/v1/requests/").content.decode()
+        assert rid and "png" not in listed and "iVBOR" not in listed  # crops stay out of lists
+
+        page = Client()
+        page.force_login(qtm)
+        html = page.get(f"/review/{rid}/").content.decode()
+        assert html.count('src="data:image/png;base64,') == 2
+        assert 'name="signatures_checked" required' in html
+
+        refused = reviewer.post(f"/api/v1/requests/{rid}/approve/")
+        assert refused.status_code == 400
+        assert refused.json()["rule"] == "R-DOC-1"
+        assert refused.json()["code"] == "signatures_not_checked"
+        response = page.post(f"/review/{rid}/approve/")  # the box left unticked
+        assert (
+            "confirm that it carries both wet-ink signatures"
+            in page.get(f"/review/{rid}/").content.decode()
+        )
+        assert PaymentRequest.objects.get(pk=rid).status == "submitted"
+        assert not Payment.objects.exists()
+
+        response = page.post(f"/review/{rid}/approve/", {"signatures_checked": "on"})
+        assert response.status_code == 302
+    approved = PaymentRequest.objects.get(pk=rid)
+    assert approved.status == "approved" and approved.signatures_checked
+    assert Payment.objects.filter(request=approved).count() == 1
+    event = Event.objects.get(subject="request", subject_id=rid, action="approved")
+    assert event.data["signatures_checked"] is True
+    assert [s["name"] for s in event.data["signatures"]] == ["Casey Customer", "Pat Partner"]
+    assert event.data["document"] == approved.documents.get().sha256
+
+
+def test_a_digital_document_needs_no_confirmation(voucher: Voucher, usd_rate: None) -> None:
+    with time_machine.travel(DAY_OF_UPLOAD, tick=False):
+        rid = _submit(voucher, signing.signed_template(voucher=voucher))["id"]
+        approved = _reviewer().post(f"/api/v1/requests/{rid}/approve/")
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["signatures_checked"] is False
+    event = Event.objects.get(subject="request", subject_id=rid, action="approved")
+    assert event.data["signatures_checked"] is False
+    assert [s["kind"] for s in event.data["signatures"]] == ["digital", "digital"]

@@ -3,6 +3,7 @@
 Every variable read here is documented in README.md ("Settings").
 """
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,10 @@ import environ
 from celery.schedules import crontab
 
 from accounts.ttl import DEFAULT_TTL, parse_ttl
+
+# pyHanko imports cryptography's DSA support, which cryptography deprecates on import; no
+# signature the portal reads or makes uses DSA.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"

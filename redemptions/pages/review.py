@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -19,7 +21,7 @@ from core.pages import require_scope
 from core.paging import CappedPaginator
 from core.scopes import acting_user
 from redemptions.filters import ReviewQueueFilter
-from redemptions.models import PaymentRequest
+from redemptions.models import PaymentRequest, RequestDocument
 from redemptions.selectors import request_flags, requests_visible_to, review_queue
 from redemptions.services import (
     request_approve,
@@ -103,9 +105,46 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         and voucher.issued_on <= item.partner_signed_on <= today,
         "before_expiry": item.submitted_at.date() <= voucher.expires_on,
         "flags": request_flags(item),
+        "signatures": signature_rows(document),
         "combined": combined_view(voucher, viewer_partner=None),  # staff see every part
     }
     return render(request, "redemptions/review.html", context)
+
+
+def signature_rows(document: RequestDocument | None) -> list[dict[str, Any]]:
+    """The document's signatures for the review screen (R-DOC-1): each beside the name typed
+    for its party, a certificate's name that differs from it flagged; a scan's boxes with
+    their crops."""
+    if document is None:
+        return []
+    crops = {(box.get("page"), box.get("field")): box for box in document.scan_boxes or []}
+    rows = []
+    for signature in document.signatures:
+        typed = signature.get("typed_name") or ""
+        name = signature.get("name") or ""
+        box = crops.get((signature.get("page"), signature.get("field"))) or {}
+        rows.append(
+            {
+                **signature,
+                "party_label": {"customer": "Customer", "partner": "Partner"}.get(
+                    signature.get("party") or "", "Signature"
+                ),
+                "mismatch": signature.get("kind") == "digital"
+                and bool(typed)
+                and _same_name(name) != _same_name(typed),
+                "signed_at": parse_datetime(signature.get("signed_at") or ""),
+                "png": box.get("png"),
+                "empty": bool(box.get("empty")),
+            }
+        )
+    return rows
+
+
+def _same_name(name: str) -> str:
+    """Names compared as a reviewer would: case, accents and spacing aside."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(letters.casefold().split())
 
 
 @login_required
@@ -126,7 +165,9 @@ def document_inline(request: HttpRequest, pk: int, version: int) -> FileResponse
 ACTIONS = {
     "take": lambda pk, user, data: request_take(request_id=pk, user=user),
     "release": lambda pk, user, data: request_release(request_id=pk, user=user),
-    "approve": lambda pk, user, data: request_approve(request_id=pk, user=user),
+    "approve": lambda pk, user, data: request_approve(
+        request_id=pk, user=user, signatures_checked=data.get("signatures_checked") == "on"
+    ),
     "reject": lambda pk, user, data: request_reject(
         request_id=pk, user=user, reason=data.get("reason", "")
     ),

@@ -8,6 +8,7 @@ the unique constraint on Payment.request holds even if that ever failed (R-PAY-4
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +22,7 @@ from core.events import event_record
 from customers.models import Customer
 from notifications.services import mail_enqueue
 from payments.services import payment_record
-from redemptions.models import PaymentRequest
+from redemptions.models import PaymentRequest, RequestDocument
 from redemptions.payouts import Payout, payout_for
 from redemptions.selectors import approved_sow_value, approved_total
 from vouchers.combined import combined_position
@@ -236,11 +237,40 @@ def approval_payout(voucher: Voucher, request: PaymentRequest, *, lock: bool = F
     return payout
 
 
-def request_approve(*, request_id: int, user: User) -> PaymentRequest:
-    """Approves once and creates the payment in the partner's currency (R-PAY-1, R-PAY-4)."""
+def _confirmed(document: RequestDocument | None) -> list[dict[str, Any]]:
+    """What the reviewer approved on: each signature's party, name and state (no crops)."""
+    if document is None:
+        return []
+    return [
+        {
+            key: signature.get(key)
+            for key in ("party", "kind", "name", "typed_name", "intact", "trusted", "signed_at")
+        }
+        for signature in document.signatures
+    ]
+
+
+def request_approve(
+    *, request_id: int, user: User, signatures_checked: bool = False
+) -> PaymentRequest:
+    """Approves once and creates the payment in the partner's currency (R-PAY-1, R-PAY-4).
+    A scanned document is approved only once the reviewer confirms that it carries both
+    wet-ink signatures (`signatures_checked`, R-DOC-1); the event records what was
+    confirmed."""
     with transaction.atomic():
         voucher, request = _locked(request_id)
         _require_open(request, user, allowed=(PaymentRequest.Status.SUBMITTED,))
+        document = request.documents.order_by("-version").first()
+        scanned = document is not None and document.is_scan
+        if scanned and not signatures_checked:
+            raise ApplicationError(
+                "This document is a scan: confirm that it carries both wet-ink signatures, "
+                "the customer's and the partner's, before approving it.",
+                rule="R-DOC-1",
+                code="signatures_not_checked",
+                fields={"signatures_checked": ["Tick it once both signatures are checked."]},
+            )
+        request.signatures_checked = scanned
         today = timezone.localdate()
         payout = approval_payout(voucher, request, lock=True)
         partner = voucher.partner
@@ -286,6 +316,9 @@ def request_approve(*, request_id: int, user: User) -> PaymentRequest:
                 "rule": payout.rule,
                 "fx_rate": str(rate),
                 "currency": partner.currency,
+                "document": document.sha256 if document is not None else None,
+                "signatures": _confirmed(document),
+                "signatures_checked": scanned,
             },
         )
         _notify_partner(request, decision="approved", text=f"${payout.amount:,.2f}")

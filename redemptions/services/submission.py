@@ -233,10 +233,34 @@ def _store_document(
         pages=checked.pages,
         original_name=(original_name or "").replace("\\", "/").rsplit("/", 1)[-1][:200],
         uploaded_by=user,
+        signatures=_with_typed_names(checked.signatures, request=request),
+        scan_boxes=checked.scan["boxes"] if checked.scan is not None else None,
     )
     document.file.save("upload.pdf", ContentFile(checked.content), save=False)
     document.save()
     return document
+
+
+def _with_typed_names(
+    signatures: list[dict[str, Any]], *, request: PaymentRequest
+) -> list[dict[str, Any]]:
+    """Each signature with the party its field belongs to and the name typed for that party;
+    a scan's wet-ink signature is named by what was typed (R-DOC-1)."""
+    typed = {"customer": request.customer_signer, "partner": request.partner_signer}
+    out = []
+    for signature in signatures:
+        party = signature_party(signature.get("field") or "")
+        entry = {**signature, "party": party, "typed_name": typed.get(party or "", "")}
+        if signature["kind"] == "scan":
+            entry["name"] = entry["typed_name"] or None
+        out.append(entry)
+    return out
+
+
+def signature_party(field: str) -> str | None:
+    """`customer` or `partner` for the template's signature fields, else None."""
+    head = field.split("_", 1)[0]
+    return head if head in ("customer", "partner") else None
 
 
 def request_amend(
