@@ -14,7 +14,9 @@ class RequestForm(forms.Form):
     document = forms.FileField(
         label="Signed document (PDF)",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
-        help_text="The program template for this voucher, signed by the customer and by you.",
+        help_text="The program template for this voucher, signed by the customer and by you: "
+        "digitally, each in their signature field, or printed, signed in ink and scanned "
+        "(every page, so its QR codes show).",
     )
     sow_value = MoneyFormField(
         label="SOW value (USD)",

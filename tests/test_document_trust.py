@@ -367,6 +367,11 @@ def test_a_forged_or_unreadable_qr_code_is_refused(voucher: Voucher) -> None:
 
 HOSTILE = {
     "unsigned": lambda voucher: render_template_pdf(voucher=voucher, kind="sow"),
+    "one_signature": lambda voucher: signing.sign(
+        render_template_pdf(voucher=voucher, kind="sow"),
+        field="customer_signature",
+        name=signing.CUSTOMER,
+    ),
     "signature_gap": lambda voucher: signing.gap_signature(
         render_template_pdf(voucher=voucher, kind="sow")
     ),

@@ -19,6 +19,7 @@ from redemptions.models import PaymentRequest
 from redemptions.services import request_submit
 from tests.factories import CustomerFactory, PartnerFactory, issue_voucher, user_for_role
 from tests.signing import signed_template
+from tests.test_document_trust import HOSTILE
 from vouchers.services import voucher_claim
 
 pytestmark = [pytest.mark.django_db]
@@ -110,6 +111,32 @@ def test_wrong_pdf_is_refused_in_the_page_and_nothing_is_stored(world: Any) -> N
         )
     assert response.status_code == 400
     assert b"R-DOC-1" in response.content and b"FTDV-SOW-v1" in response.content
+    assert not PaymentRequest.objects.exists()
+
+
+REFUSED_IN_THE_PAGE = {
+    "unsigned": "This is the template without signatures.",
+    "one_signature": "carries one signature",
+    "changed_after_signing": "was changed after",
+    "scan_wrong_voucher": "of the scan is the template for voucher 2222-3333-4444-5555",
+}
+
+
+@pytest.mark.parametrize("code", sorted(REFUSED_IN_THE_PAGE))
+def test_what_r_doc_1_refuses_is_refused_in_the_page(world: Any, code: str) -> None:
+    """R-DOC-1 (round 2): the downloaded template with two typed names is not a signed
+    document, nor one signed by one party, nor one changed after signing, nor the scan of
+    another voucher's template."""
+    voucher = world["voucher"]
+    content = HOSTILE[code](voucher)
+    with time_machine.travel(DAY, tick=False):
+        response = as_user(world["partner"]).post(
+            f"/vouchers/{voucher.code}/requests/new/",
+            form(voucher, document=SimpleUploadedFile("sow.pdf", content)),
+        )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "R-DOC-1" in page and REFUSED_IN_THE_PAGE[code] in page, page
     assert not PaymentRequest.objects.exists()
 
 
