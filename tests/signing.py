@@ -21,6 +21,7 @@ import io
 import math
 import random
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -120,8 +121,20 @@ def _pkcs8(key: Any) -> bytes:
     )
 
 
-@functools.cache
+# The load and fault runs sign from many threads: keys and certificates are made once, under
+# a lock, and each thread gets its own pyHanko signer (its asn1crypto objects encode
+# themselves lazily and must not be shared between threads).
+_CREATING = threading.RLock()
+_PER_THREAD = threading.local()
+
+
 def _authority() -> tuple[Any, bytes]:
+    with _CREATING:
+        return _authority_once()
+
+
+@functools.cache
+def _authority_once() -> tuple[Any, bytes]:
     key = _key()
     return key, _certificate(
         name=AUTHORITY_NAME,
@@ -132,9 +145,14 @@ def _authority() -> tuple[Any, bytes]:
     )
 
 
-@functools.cache
 def identity(name: str, *, self_signed: bool = False) -> Identity:
     """A signer `name`: certified by the test authority, or by itself."""
+    with _CREATING:
+        return _identity_once(name, self_signed)
+
+
+@functools.cache
+def _identity_once(name: str, self_signed: bool) -> Identity:
     key = _key()
     if self_signed:
         cert = _certificate(name=name, key=key, issuer_name=name, issuer_key=key, authority=False)
@@ -159,8 +177,14 @@ def trust_roots_pem() -> bytes:
     return bytes(x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM))
 
 
-@functools.cache
 def _signer(name: str, self_signed: bool) -> Any:
+    cache: dict[tuple[str, bool], Any] = _PER_THREAD.__dict__.setdefault("signers", {})
+    if (name, self_signed) not in cache:
+        cache[(name, self_signed)] = _new_signer(name, self_signed)
+    return cache[(name, self_signed)]
+
+
+def _new_signer(name: str, self_signed: bool) -> Any:
     from asn1crypto import keys, x509
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore

@@ -44,7 +44,7 @@ from tests.servers import (
     tail,
     wait_until,
 )
-from tests.traffic import CONNECTION_ERROR, Client, Recorder
+from tests.traffic import CONNECTION_ERROR, Client, Recorder, guarded
 from vouchers.models import Voucher
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -220,10 +220,11 @@ def test_postgres_restarted_under_traffic(tmp_path: Path, logs: Path) -> None:
         recorder = Recorder()
         writes = _Writes()
         stop = threading.Event()
+        errors: list[BaseException] = []
         with gunicorn(env, log=logs / "gunicorn.log") as base_url:
             threads = [
                 threading.Thread(
-                    target=_partner_traffic,
+                    target=guarded(_partner_traffic, errors),
                     args=(Client(base_url=base_url, token=p["token"], recorder=recorder), p),
                     kwargs={"writes": writes, "stop": stop, "seed": n},
                 )
@@ -231,7 +232,7 @@ def test_postgres_restarted_under_traffic(tmp_path: Path, logs: Path) -> None:
             ]
             threads += [
                 threading.Thread(
-                    target=_reviewer_traffic,
+                    target=guarded(_reviewer_traffic, errors),
                     args=(Client(base_url=base_url, token=token, recorder=recorder),),
                     kwargs={"writes": writes, "stop": stop},
                 )
@@ -239,7 +240,7 @@ def test_postgres_restarted_under_traffic(tmp_path: Path, logs: Path) -> None:
             ]
             threads.append(
                 threading.Thread(
-                    target=_reader_traffic,
+                    target=guarded(_reader_traffic, errors),
                     args=(Client(base_url=base_url, token=world["pm"], recorder=recorder),),
                     kwargs={"stop": stop},
                 )
@@ -264,6 +265,7 @@ def test_postgres_restarted_under_traffic(tmp_path: Path, logs: Path) -> None:
                 for thread in threads:
                     thread.join(timeout=60)
             assert not any(t.is_alive() for t in threads)
+            assert not errors, errors[:3]  # a traffic thread that died sent nothing more
 
         calls = recorder.snapshot()
         after = [c for c in calls if c.started >= back]

@@ -35,6 +35,7 @@ from tests.traffic import (
     CONNECTION_ERROR,
     Client,
     Recorder,
+    guarded,
     signed_pdf,
     summarise,
     write_summary,
@@ -253,16 +254,17 @@ def test_twenty_partners_five_reviewers(tmp_path: Path) -> None:
             gunicorn(env, log=logs / "gunicorn.log", workers=GUNICORN_WORKERS) as base_url,
             celery_worker(env, log=logs / "worker.log"),
         ):
+            errors: list[BaseException] = []
             threads = [
                 threading.Thread(
-                    target=partner_traffic,
+                    target=guarded(partner_traffic, errors),
                     args=(Client(base_url=base_url, token=p["token"], recorder=recorder), p),
                     kwargs={"stop": stop, "seed": n},
                 )
                 for n, p in enumerate(world["partners"])
             ] + [
                 threading.Thread(
-                    target=reviewer_traffic,
+                    target=guarded(reviewer_traffic, errors),
                     args=(Client(base_url=base_url, token=token, recorder=recorder),),
                     kwargs={"stop": stop, "seed": 100 + n},
                 )
@@ -277,6 +279,7 @@ def test_twenty_partners_five_reviewers(tmp_path: Path) -> None:
                 thread.join(timeout=90)
             elapsed = time.monotonic() - started
             assert not any(t.is_alive() for t in threads)
+            assert not errors, errors[:3]  # a traffic thread that died sent nothing more
             # Every decision mails the partner once (R-NOT-2); the worker catches up.
             sent = wait_until(
                 lambda: not OutboundMail.objects.exclude(status="sent").exists(), seconds=90

@@ -9,6 +9,7 @@ import math
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -205,3 +206,17 @@ def _status_class(status: int) -> str:
 def write_summary(summary: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def guarded(target: Callable[..., None], errors: list[BaseException]) -> Callable[..., None]:
+    """`target` for a traffic thread: an exception it raises is kept in `errors` for the
+    test to fail on (pytest would only warn about it), then the thread ends."""
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            target(*args, **kwargs)
+        except BaseException as exc:
+            errors.append(exc)
+            raise
+
+    return run
