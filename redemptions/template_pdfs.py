@@ -60,17 +60,27 @@ def template_pdf_filename(*, voucher: Voucher, kind: str) -> str:
     return f"{template_id(kind)}-{voucher.code}.pdf"
 
 
-def template_pdf_context(*, voucher: Voucher, kind: str) -> dict[str, Any]:
+def template_pdf_context(
+    *,
+    voucher: Voucher,
+    kind: str,
+    workload_names: list[str] | None = None,
+    generated_on: date | None = None,
+) -> dict[str, Any]:
+    """What the template prints for `voucher`; `workload_names` and `generated_on` are
+    looked up (in the program) and taken from today unless given."""
     return {
         "voucher": voucher,
         "kind": kind,
         "title": TITLES[kind],
         "template_id": template_id(kind),
         "template_version": TEMPLATE_VERSION,
-        "workload_names": voucher_workload_names(voucher),
+        "workload_names": (
+            voucher_workload_names(voucher) if workload_names is None else workload_names
+        ),
         "is_public_sector": voucher.scheme == Voucher.Scheme.PUBLIC_SECTOR,
         "site_url": settings.SITE_URL,
-        "generated_on": timezone.localdate(),
+        "generated_on": generated_on or timezone.localdate(),
     }
 
 
@@ -305,15 +315,12 @@ def reference_context(kind: str) -> dict[str, Any]:
         expires_on=date(2000, 9, 1),
     )
     return {
-        "voucher": voucher,
-        "kind": kind,
-        "title": TITLES[kind],
-        "template_id": template_id(kind),
-        "template_version": TEMPLATE_VERSION,
-        "workload_names": ["Microsoft 365 E3", "Microsoft 365 E5"],
-        "is_public_sector": False,
-        "site_url": settings.SITE_URL,
-        "generated_on": date(2000, 3, 1),
+        **template_pdf_context(
+            voucher=voucher,
+            kind=kind,
+            workload_names=["Microsoft 365 E3", "Microsoft 365 E5"],
+            generated_on=date(2000, 3, 1),
+        ),
         "qr_payload": "",
         "qr_svg": "",
     }
