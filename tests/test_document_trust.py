@@ -471,6 +471,14 @@ def test_the_reviewer_sees_both_signers_from_their_certificates(voucher: Voucher
     assert card.count("not from a trusted authority") == 2
     assert "signatures_checked" not in html  # nothing to tick for a digital document
 
+    partner = Client()
+    partner.force_login(user_for_role(Role.PARTNER, partner=voucher.partner))
+    own = partner.get(f"/requests/{body['id']}/").content.decode()
+    assert (
+        "Signed digitally by <strong>Casey Customer</strong> (customer) and "
+        "<strong>Bo Partner</strong> (partner), as the certificates say." in own
+    )
+
 
 def test_a_scan_is_approved_only_once_both_signatures_are_confirmed(
     voucher: Voucher, usd_rate: None
@@ -482,6 +490,10 @@ def test_a_scan_is_approved_only_once_both_signatures_are_confirmed(
             ("scan", "Casey Customer", None),
             ("scan", "Pat Partner", None),
         ]
+        partner = Client()
+        partner.force_login(user_for_role(Role.PARTNER, partner=voucher.partner))
+        own = partner.get(f"/requests/{rid}/").content.decode()
+        assert "Read as a scan of the printed template" in own and "iVBOR" not in own
         qtm = user_for_role(Role.REVIEWER)
         reviewer = _reviewer(qtm)
         listed = reviewer.get("/api/v1/requests/").content.decode()

@@ -96,6 +96,9 @@ def _request_page(
         "expired": expired,
         "events": events_for("request", payment_request.pk),
         "documents": payment_request.documents.all(),
+        "latest_document": payment_request.documents.order_by("-version")
+        .defer("scan_boxes")
+        .first(),
         "can_amend": can_amend,
         "can_dispute": has_scope(user, "disputes:open")
         and payment_request.status
