@@ -221,3 +221,14 @@ def test_events_cannot_be_edited_or_deleted(world: Any, admin_client: Client) ->
         f"/admin/core/event/{event.pk}/delete/", {"post": "yes"}
     ).status_code in (403, 302, 404)
     assert Event.objects.get(pk=event.pk).reason == ""
+
+
+def test_decline_is_offered_only_until_a_request_exists(world: Any) -> None:
+    """R-VOU-5: once a payment request exists the decline would be refused, so the page no
+    longer offers it."""
+    path = f"/vouchers/{world['voucher'].code}/"
+    with time_machine.travel(DAY, tick=False):
+        client = as_user(world["partner"])
+        assert "Decline this engagement" in client.get(path).content.decode()
+        submit_sow(world)
+        assert "Decline this engagement" not in client.get(path).content.decode()

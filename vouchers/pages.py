@@ -32,7 +32,12 @@ from vouchers.selectors import (
     voucher_for,
     vouchers_visible_to,
 )
-from vouchers.services import voucher_claim, voucher_decline, voucher_forward
+from vouchers.services import (
+    voucher_claim,
+    voucher_decline,
+    voucher_forward,
+    voucher_has_requests,
+)
 
 if TYPE_CHECKING:
     from redemptions.forms import RequestForm
@@ -102,6 +107,22 @@ def voucher_page(
         and voucher.status == Voucher.Status.ISSUED
         and partner_declined(voucher_id=voucher.pk, partner_code=viewer_partner.partner_id)
     )
+    # R-VOU-5: declining is offered only where it would be accepted: an issued voucher
+    # forwarded to this partner and not declined yet, or this partner's claim before any
+    # payment request (voucher_decline refuses the rest).
+    can_decline = (
+        viewer_partner is not None
+        and not expired
+        and (
+            (voucher.status == Voucher.Status.ISSUED and not declined)
+            or (
+                voucher.status == Voucher.Status.CLAIMED
+                and voucher.partner_id == viewer_partner.pk
+                and voucher.paid_total == 0
+                and not voucher_has_requests(voucher)
+            )
+        )
+    )
     return render(
         request,
         "vouchers/detail.html",
@@ -117,6 +138,7 @@ def voucher_page(
             "can_pdf": has_scope(user, "vouchers:pdf"),
             "is_partner_view": has_scope(user, "vouchers:claim"),
             "decline_form": DeclineForm(),
+            "can_decline": can_decline,
             "can_extend": has_scope(user, "extensions:request")
             and voucher.status == Voucher.Status.CLAIMED
             and not expired,
