@@ -314,3 +314,6 @@ def test_twenty_partners_five_reviewers(tmp_path: Path) -> None:
     ).count()
     mails = OutboundMail.objects.filter(kind__startswith="request_").count()
     assert decided == mails  # one mail per decision, none twice
+    # The customer hears once per voucher that its SOW is approved (api.md).
+    approved_sows = PaymentRequest.objects.filter(kind="initial", status="approved").count()
+    assert OutboundMail.objects.filter(kind="sow_approved").count() == approved_sows

@@ -202,18 +202,25 @@ def test_commercial_journey_pays_half_then_the_rest_in_local_currency(
         assert (
             approved.status_code == 200 and approved.json()["payout_amount"] == "22500.00"
         )  # floor(45000.01/2)
-        assert "Approved" in mail.outbox[-1].subject and mail.outbox[-1].to == [
-            "ops@litware.example"
-        ]
+        [to_partner] = [m for m in mail.outbox if m.subject.startswith("Approved")]
+        assert to_partner.to == ["ops@litware.example"]
+        # api.md: the customer hears that the SOW is approved, the account team copied.
+        [to_customer] = [m for m in mail.outbox if m.subject.endswith("is approved")]
+        assert to_customer.subject == f"The SOW for voucher {voucher.code} is approved"
+        assert to_customer.to == ["it@contoso.example"]
+        assert to_customer.cc == [world["rep"].email]
+        assert "Litware can go ahead with the deployment" in to_customer.body
         [payment] = partner.get("/api/v1/payments/").json()["results"]
         assert payment["amount_usd"] == "22500.00" and payment["currency"] == "BRL"
         assert payment["fx_rate"] == "4.950000" and payment["amount_local"] == "111375.00"
         assert payment["status"] == "pending" and payment["voucher"] == voucher.code
         final = submit(partner, voucher, "final").json()["id"]
-        assert (
-            reviewer.post(f"/api/v1/requests/{final}/approve/").json()["payout_amount"]
-            == "22500.01"
-        )
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            approved = reviewer.post(f"/api/v1/requests/{final}/approve/")
+        assert approved.json()["payout_amount"] == "22500.01"
+        [done] = [m for m in mail.outbox if m.subject.endswith("is fully redeemed")]
+        assert done.to == ["it@contoso.example"] and "nothing more for you to do" in done.body
     voucher.refresh_from_db()
     assert voucher.status == "fully_redeemed" and voucher.paid_total == Decimal("45000.01")
     assert sum(p.amount_usd for p in Payment.objects.all()) == Decimal("45000.01")

@@ -84,3 +84,12 @@ def partner_declined(*, voucher_id: int, partner_code: str) -> bool:
         .first()
     )
     return last == "declined"
+
+
+def voucher_customer_emails(voucher: Voucher) -> list[str]:
+    """The customer's active contacts with a mail address: who hears of the voucher."""
+    return list(
+        voucher.customer.contacts.filter(is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )

@@ -22,7 +22,7 @@ from vouchers.codes import generate_code
 from vouchers.conflicts import SameCompany, conflict_check
 from vouchers.expiry import refuse_if_expired
 from vouchers.models import Forward, Voucher
-from vouchers.selectors import partner_declined
+from vouchers.selectors import partner_declined, voucher_customer_emails
 from vouchers.tasks import send_voucher_issued
 
 if TYPE_CHECKING:
@@ -196,21 +196,13 @@ def voucher_forward(*, voucher_id: int, user: User, partner_id: str, message: st
     return forward
 
 
-def _customer_emails(voucher: Voucher) -> list[str]:
-    return list(
-        voucher.customer.contacts.filter(is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-
-
 def _notify_customer(*, voucher: Voucher, partner: Partner, kind: str, reason: str = "") -> None:
     """R-NOT-2: customers hear when a partner accepts or declines their voucher."""
     rep = voucher.nomination.nominated_by
     verb = "accepted" if kind == "voucher_claimed" else "declined"
     mail_enqueue(
         kind=kind,
-        to=_customer_emails(voucher) or [rep.email],
+        to=voucher_customer_emails(voucher) or [rep.email],
         cc=[rep.email],
         subject=f"{partner.name} {verb} your voucher {voucher.code}",
         template=f"mail/{kind}",

@@ -28,6 +28,7 @@ from redemptions.selectors import approved_sow_value, approved_total
 from vouchers.combined import combined_position
 from vouchers.expiry import voucher_expired
 from vouchers.models import Voucher
+from vouchers.selectors import voucher_customer_emails
 
 
 def _locked(request_id: int) -> tuple[Voucher, PaymentRequest]:
@@ -94,6 +95,36 @@ def _notify_partner(request: PaymentRequest, *, decision: str, text: str = "") -
             "request_url": settings.SITE_URL + reverse("request-detail", args=[request.pk]),
         },
         related_object=f"request:{request.pk}",
+    )
+
+
+def _notify_customer(request: PaymentRequest) -> None:
+    """api.md: the customer hears when the SOW is approved (the work can go ahead on the
+    program's terms) and when the POE approval fully redeems the voucher; the account team
+    is copied, as on the voucher mail."""
+    voucher = request.voucher
+    rep = voucher.nomination.nominated_by
+    fully = request.kind == PaymentRequest.Kind.FINAL
+    subject = (
+        f"Voucher {voucher.code} is fully redeemed"
+        if fully
+        else f"The SOW for voucher {voucher.code} is approved"
+    )
+    mail_enqueue(
+        kind="voucher_fully_redeemed" if fully else "sow_approved",
+        to=voucher_customer_emails(voucher) or [rep.email],
+        cc=[rep.email],
+        subject=subject,
+        template="mail/voucher_progress",
+        context={
+            "voucher": voucher,
+            "partner": voucher.partner,
+            "fully": fully,
+            "voucher_url": settings.SITE_URL + reverse("voucher-detail", args=[voucher.code]),
+            "site_url": settings.SITE_URL,
+        },
+        dedupe_key=f"{'fully_redeemed' if fully else 'sow_approved'}:{voucher.pk}",
+        related_object=f"voucher:{voucher.code}",
     )
 
 
@@ -322,4 +353,5 @@ def request_approve(
             },
         )
         _notify_partner(request, decision="approved", text=f"${payout.amount:,.2f}")
+        _notify_customer(request)
     return request
