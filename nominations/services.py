@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,6 +21,7 @@ from customers.models import Customer
 from nominations.models import Nomination
 from nominations.rules import CustomerFacts, DealFacts, Evaluation, ProgramRules
 from nominations.selectors import held_groups
+from notifications.services import mail_enqueue
 from programs.models import Program
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue
@@ -186,6 +189,7 @@ def nomination_approve(*, nomination_id: int, user: User) -> Nomination:
             from_state=before,
             to_state=nomination.status,
         )
+        _notify_rep(nomination, decision="approved")
     return nomination
 
 
@@ -221,7 +225,36 @@ def nomination_reject(*, nomination_id: int, user: User, reason: str) -> Nominat
             to_state=nomination.status,
             reason=reason,
         )
+        _notify_rep(nomination, decision="rejected")
     return nomination
+
+
+def _notify_rep(nomination: Nomination, *, decision: str) -> None:
+    """The field rep who nominated hears of the program manager's decision, once per
+    decision: an approval says what comes next, a rejection why."""
+    rep = nomination.nominated_by
+    if not rep.email:
+        return
+    customer = nomination.customer.name
+    mail_enqueue(
+        kind=f"nomination_{decision}",
+        to=[rep.email],
+        subject=(
+            f"Nomination approved: {customer}"
+            if decision == "approved"
+            else f"Nomination rejected: {customer}"
+        ),
+        template="mail/nomination_decided",
+        context={
+            "nomination": nomination,
+            "decision": decision,
+            "nomination_url": settings.SITE_URL
+            + reverse("nomination-detail", args=[nomination.pk]),
+            "site_url": settings.SITE_URL,
+        },
+        dedupe_key=f"nomination_{decision}:{nomination.pk}",
+        related_object=f"nomination:{nomination.pk}",
+    )
 
 
 def deal_evaluate(

@@ -305,3 +305,31 @@ def test_voucher_pdf_for_customer_rep_and_pm_only(world: dict[str, Any], fy24: A
         assert response.status_code == 200 and response.content[:5] == b"%PDF-"
         assert "attachment" in response["Content-Disposition"]
     assert client_for(world["partner"]).get(url).status_code == 403
+
+
+def test_the_rep_hears_of_each_decision(
+    world: dict[str, Any], fy24: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The field rep who nominated is mailed the program manager's decision, once: an
+    approval says what comes next, a rejection gives the reason."""
+    pm = client_for(world["pm"])
+    approved = nominate(fy24, world["customer"], world["rep"])
+    with django_capture_on_commit_callbacks(execute=True):
+        pm.post(f"/api/v1/nominations/{approved.pk}/approve/")
+        assert pm.post(f"/api/v1/nominations/{approved.pk}/approve/").status_code == 409
+    [sent] = mail.outbox
+    assert sent.to == ["rep@microsoft.example"]
+    assert sent.subject == "Nomination approved: Contoso"
+    assert "When the deal closes, the program manager records it" in sent.body
+    assert f"/nominations/{approved.pk}/" in sent.body
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        pm.post(
+            f"/api/v1/nominations/{approved.pk}/reject/",
+            {"reason": "Deal is ECIF funded"},
+            format="json",
+        )
+    [sent] = mail.outbox
+    assert sent.subject == "Nomination rejected: Contoso"
+    assert "Reason: Deal is ECIF funded" in sent.body
