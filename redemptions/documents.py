@@ -327,14 +327,20 @@ def _scan_signatures(scan: dict[str, Any]) -> list[dict[str, Any]]:
             "trusted": None,
             "signed_at": None,
             "detail": (
-                f"Wet-ink signature box for the {box['field'].split('_')[0]} on page "
-                f"{box['page']}: "
+                f"Wet-ink signature box for the {signature_party(box['field']) or 'signer'} "
+                f"on page {box['page']}: "
                 + ("it looks empty" if box["empty"] else "ink found")
                 + "; the reviewer confirms the signature (R-DOC-1)."
             ),
         }
         for box in scan["boxes"]
     ]
+
+
+def signature_party(field: str) -> str | None:
+    """`customer` or `partner` for the template's signature fields, else None."""
+    head = field.split("_", 1)[0]
+    return head if head in ("customer", "partner") else None
 
 
 def _regions(template_id: str) -> pdfcheck.Regions:
@@ -511,7 +517,7 @@ def _child_environment() -> dict[str, str]:
         # Each check's child applies these to itself before reading the upload.
         "PDFCHECK_MEMORY_BYTES": str(CHECK_MEMORY_BYTES),
         "PDFCHECK_CPU_SECONDS": str(CHECK_CPU_SECONDS),
-        "PDFCHECK_WALL_SECONDS": str(CHECK_TIMEOUT_SECONDS),
+        "PDFCHECK_WALL_MS": str(round(CHECK_TIMEOUT_SECONDS * 1000)),
         "PDFCHECK_TARGET": CHECK_TARGET,
     }
     if "PATH" in os.environ:
@@ -607,7 +613,9 @@ def _clean_box(box: Any) -> dict[str, Any] | None:
     if not isinstance(box, dict):
         return None
     ink, png = box.get("ink"), box.get("png")
-    if not isinstance(ink, (int, float)) or not isinstance(png, str) or len(png) > _MAX_PNG:
+    if isinstance(ink, bool) or not isinstance(ink, (int, float)):
+        return None  # a share of dark pixels, 0 to 1, as the child measured it
+    if not isinstance(png, str) or len(png) > _MAX_PNG:
         return None
     try:
         image = base64.b64decode(png, validate=True)
@@ -617,7 +625,7 @@ def _clean_box(box: Any) -> dict[str, Any] | None:
         return None
     return {
         "field": str(box.get("field") or "")[:100],
-        "ink": float(ink),
+        "ink": round(ink, 4),
         "empty": bool(box.get("empty")),
         "png": png,
     }

@@ -387,12 +387,19 @@ def regions_from(loaded: Any) -> Regions:
     """The signature boxes from their JSON form (see `parse_regions`); anything else is no
     regions."""
     try:
-        return {
-            int(page): [(str(field), tuple(float(v) for v in rect[:4])) for field, rect in boxes]
+        regions = {
+            int(page): [(str(field), tuple(rect[:4])) for field, rect in boxes]
             for page, boxes in loaded.items()
         }
     except (ValueError, TypeError, AttributeError):
         return {}
+    fractions = all(
+        len(rect) == 4
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rect)
+        for boxes in regions.values()
+        for _field, rect in boxes
+    )
+    return regions if fractions else {}
 
 
 def check_request(

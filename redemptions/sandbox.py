@@ -10,7 +10,7 @@ environment. It imports the check (`PDFCHECK_TARGET`, `module:function`, by defa
 zxing). Then, for each request on stdin, it forks a child that limits itself
 (`pdfcheck.limit_resources`: address space, CPU seconds, no core dumps) before it touches
 a byte of the upload, runs the check and writes its JSON verdict to a pipe. The server
-kills a child still running after `PDFCHECK_WALL_SECONDS` and answers with how the child
+kills a child still running after `PDFCHECK_WALL_MS` and answers with how the child
 ended, so a bomb or a crash costs one child, never the server or the web process. Starting
 an interpreter and importing pypdf per upload cost about 100 ms, more than the check of a
 usual template; importing pyHanko costs 300-400 ms more.
@@ -140,7 +140,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:
     if spec == DEFAULT_TARGET:
         importlib.import_module("redemptions.pdftrust").preload()  # pyHanko, pdfium, zxing
     target = load_target(spec)
-    wall_seconds = float(os.environ.get("PDFCHECK_WALL_SECONDS") or 15)
+    wall_seconds = int(os.environ.get("PDFCHECK_WALL_MS") or 15_000) / 1000
     stdout.write(READY)
     stdout.flush()
     while True:

@@ -67,36 +67,22 @@ def _certificate(
         .not_valid_after(now + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=authority, path_length=None), critical=True)
     )
-    if authority:
+    builder = builder.add_extension(
+        x509.KeyUsage(
+            digital_signature=True,
+            content_commitment=not authority,  # a signer's key signs documents
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=authority,  # the authority's key signs certificates
+            crl_sign=authority,
+            encipher_only=False,
+            decipher_only=False,
+        ),
+        critical=True,
+    )
+    if not authority:
         builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    else:
-        builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        ).add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
         )
     certificate = builder.sign(issuer_key, hashes.SHA256())
@@ -286,7 +272,7 @@ def signature_rects(pdf: bytes) -> dict[str, tuple[int, tuple[float, float, floa
         for annotation in page.get("/Annots") or []:
             widget = annotation.get_object()
             if widget.get("/FT") == "/Sig":
-                left, bottom, right, top = (float(v) for v in widget["/Rect"])
+                left, bottom, right, top = (v.as_numeric() for v in widget["/Rect"])
                 found[str(widget["/T"])] = (number, (left, bottom, right, top))
     return found
 

@@ -14,7 +14,7 @@ from accounts.models import User
 from core.calendar import BusinessCalendar
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
-from redemptions.documents import CheckedDocument, check_document
+from redemptions.documents import CheckedDocument, check_document, signature_party
 from redemptions.models import PaymentRequest, RequestDocument
 from redemptions.template_pdfs import template_id
 from vouchers.expiry import refuse_if_expired
@@ -255,12 +255,6 @@ def _with_typed_names(
             entry["name"] = entry["typed_name"] or None
         out.append(entry)
     return out
-
-
-def signature_party(field: str) -> str | None:
-    """`customer` or `partner` for the template's signature fields, else None."""
-    head = field.split("_", 1)[0]
-    return head if head in ("customer", "partner") else None
 
 
 def request_amend(
