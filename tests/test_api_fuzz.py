@@ -27,6 +27,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CheckContext
 from schemathesis.core.failures import Failure
+from schemathesis.specs.openapi.checks import ignored_auth
 from schemathesis.specs.openapi.checks import (
     positive_data_acceptance as positive_data_acceptance,  # re-bound by a test below
 )
@@ -103,6 +104,22 @@ def rule_aware_positive_acceptance(ctx: CheckContext, response: Any, case: Any) 
     return positive_data_acceptance(ctx, response, case)
 
 
+# Operations whose authentication was proven enforced, per role: schemathesis's own runner
+# probes each operation once per run (no credentials, then invalid ones), because enforcement
+# is a property of the operation, not of one payload; its pytest integration has no run and
+# probed every successful case again, a quarter of all requests sent.
+_AUTH_ENFORCED: dict[str, set[str]] = {role: set() for role in ROLES}
+_ROLE: list[str] = []
+
+
+@schemathesis.check
+def ignored_auth_once(ctx: CheckContext, response: Any, case: Any) -> bool | None:
+    """ignored_auth with the runner's memory: an operation whose authentication a probe
+    already proved enforced, for this role, is not probed again."""
+    ctx.auth_enforced_operations = _AUTH_ENFORCED[_ROLE[-1]]
+    return ignored_auth(ctx, response, case)
+
+
 _TOKENS: dict[str, str] = {}
 
 
@@ -133,11 +150,15 @@ def _report_cases() -> Iterator[None]:
 
 def _call(case: Any, role: str) -> None:
     CASES[role] = CASES.get(role, 0) + 1
-    case.call_and_validate(
-        headers=_headers(role),
-        excluded_checks=[positive_data_acceptance],
-        additional_checks=[rule_aware_positive_acceptance],
-    )
+    _ROLE.append(role)
+    try:
+        case.call_and_validate(
+            headers=_headers(role),
+            excluded_checks=[positive_data_acceptance, ignored_auth],
+            additional_checks=[rule_aware_positive_acceptance, ignored_auth_once],
+        )
+    finally:
+        _ROLE.pop()
 
 
 FUZZ = settings(
@@ -201,3 +222,31 @@ def test_rule_aware_acceptance_still_fails_plain_validation_errors() -> None:
     finally:
         module.positive_data_acceptance = original
     assert len(calls) == 1
+
+
+def test_auth_probes_remember_each_role_s_proven_operations(monkeypatch: Any) -> None:
+    """ignored_auth_once hands the built-in check the role's memory of proven operations
+    (the built-in adds an operation only after both probes were refused, and skips the
+    probes for an operation already in it); each role has its own."""
+    seen: list[Any] = []
+
+    def fake_builtin(ctx: Any, response: Any, case: Any) -> None:
+        seen.append(ctx.auth_enforced_operations)
+        ctx.auth_enforced_operations.add("GET /api/v1/x/")
+
+    class Ctx:
+        auth_enforced_operations: set[str] | None = None
+
+    import tests.test_api_fuzz as module
+
+    monkeypatch.setattr(module, "ignored_auth", fake_builtin)
+    monkeypatch.setattr(module, "_AUTH_ENFORCED", {role: set() for role in ROLES})
+    for role in ("partner", "program_manager", "partner"):
+        module._ROLE.append(role)
+        try:
+            ignored_auth_once(Ctx(), None, None)  # type: ignore[arg-type]
+        finally:
+            module._ROLE.pop()
+    assert seen[0] is seen[2] is module._AUTH_ENFORCED["partner"]
+    assert seen[1] is module._AUTH_ENFORCED["program_manager"] is not seen[0]
+    assert module._AUTH_ENFORCED["partner"] == {"GET /api/v1/x/"}
