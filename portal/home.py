@@ -6,10 +6,13 @@ Each function returns `Task`s; features add theirs here as they land.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
+from django.db.models import Exists, Min, OuterRef, Q
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from accounts.models import User
 from core.choices import Role
@@ -20,6 +23,8 @@ from notifications.models import OutboundMail
 from partners.models import Partner
 from payments.models import FxRate
 from programs.models import CapRow, CombinedCapRow, Program, RowStatus
+from redemptions.models import PaymentRequest
+from redemptions.selectors import correctable_rejections, next_step
 from vouchers.expiry import not_expired
 from vouchers.models import Voucher
 from vouchers.selectors import vouchers_visible_to
@@ -31,6 +36,27 @@ class Task:
     detail: str
     url: str = ""
     tone: str = "info"  # info | action | warning | done
+    due: date | None = None  # the date by which the person must act, when there is one
+
+    @property
+    def days_left(self) -> int | None:
+        return None if self.due is None else (self.due - timezone.localdate()).days
+
+    @property
+    def when(self) -> str:
+        """The deadline in words, counted from today."""
+        days = self.days_left
+        if days is None:
+            return ""
+        if days < 0:
+            return f"{-days} day{pluralize(-days)} overdue"
+        return {0: "today", 1: "tomorrow"}.get(days, f"{days} days left")
+
+
+def _by_deadline(tasks: list[Task]) -> list[Task]:
+    """The order to act in: the nearest deadline first; tasks without one after them, in
+    the order given."""
+    return sorted(tasks, key=lambda t: (t.due is None, t.due or date.max))
 
 
 def _program_manager(user: User) -> list[Task]:
@@ -72,15 +98,18 @@ def _program_manager(user: User) -> list[Task]:
                 "action",
             )
         )
-    waiting = Nomination.objects.filter(status=Nomination.Status.SUBMITTED).count()
+    submitted = Nomination.objects.filter(status=Nomination.Status.SUBMITTED)
+    waiting = submitted.count()
     if waiting:
         tasks.insert(
             0,
             Task(
                 f"{waiting} nomination(s) to decide",
-                "Approve or reject them before their deals close (R-ELIG-4).",
+                "Approve or reject them before their deals close (R-ELIG-4); the date is "
+                "the earliest expected close.",
                 reverse("nomination-list") + "?status=submitted",
                 "action",
+                due=submitted.aggregate(first=Min("expected_close_date"))["first"],
             ),
         )
     approved = Nomination.objects.filter(status=Nomination.Status.APPROVED).count()
@@ -120,11 +149,40 @@ def _partner(user: User) -> list[Task]:
                 tone="warning",
             )
         ]
-    tasks = []
-    # R-VOU-2: an expired voucher, marked by the nightly job or not yet, asks nothing more.
+    # R-VOU-2: an expired voucher, marked by the nightly job or not yet, asks nothing more;
+    # every deadline below is the voucher's expiry date.
     live = vouchers_visible_to(user).filter(not_expired(timezone.localdate()))
-    forwarded = live.filter(status=Voucher.Status.ISSUED)
-    for voucher in forwarded.order_by("expires_on")[:5]:
+    claimed = live.filter(status=Voucher.Status.CLAIMED)
+    tasks: list[Task] = []
+    asked = PaymentRequest.objects.filter(
+        voucher__in=claimed, status=PaymentRequest.Status.INFO_REQUESTED
+    ).select_related("voucher", "voucher__customer")
+    for req in asked:
+        tasks.append(
+            Task(
+                f"Answer the reviewer: {req.voucher.customer.name}",
+                f"{req.voucher.code}, {req.get_kind_display()}: "
+                f"\u201c{Truncator(req.question).chars(140)}\u201d "
+                "The review is paused until you answer (R-REV-1).",
+                reverse("request-detail", args=[req.pk]) + "#amend",
+                "warning",
+                due=req.voucher.expires_on,
+            )
+        )
+    corrections = list(correctable_rejections(claimed))
+    for req in corrections:
+        label = req.template_kind.upper()
+        tasks.append(
+            Task(
+                f"Correct the rejected {label}: {req.voucher.customer.name}",
+                f"{req.voucher.code}: \u201c{Truncator(req.rejection_reason).chars(140)}\u201d "
+                f"One corrected {label} is allowed (R-DOC-2).",
+                reverse("request-detail", args=[req.pk]) + "#rejected",
+                "warning",
+                due=req.voucher.expires_on,
+            )
+        )
+    for voucher in live.filter(status=Voucher.Status.ISSUED).order_by("expires_on")[:5]:
         tasks.append(
             Task(
                 f"{voucher.customer.name} sent you a voucher",
@@ -132,14 +190,69 @@ def _partner(user: User) -> list[Task]:
                 "Claim or decline it.",
                 reverse("voucher-detail", args=[voucher.code]),
                 "action",
+                due=voucher.expires_on,
             )
         )
-    claimed = live.filter(status=Voucher.Status.CLAIMED).count()
-    if claimed:
+    # Claimed vouchers waiting for the partner's next document, soonest expiry first.
+    waiting_on_you = claimed.exclude(
+        Exists(
+            PaymentRequest.objects.filter(
+                voucher=OuterRef("pk"),
+                status__in=[PaymentRequest.Status.SUBMITTED, PaymentRequest.Status.INFO_REQUESTED],
+            )
+        )
+    ).exclude(
+        # Fully redeemed, or a correction rejected too: nothing more to submit (R-DOC-2).
+        Exists(
+            PaymentRequest.objects.filter(voucher=OuterRef("pk")).filter(
+                Q(kind=PaymentRequest.Kind.FINAL, status=PaymentRequest.Status.APPROVED)
+                | Q(attempt=2, status=PaymentRequest.Status.REJECTED)
+            )
+        )
+    )
+    corrected = {req.voucher_id for req in corrections}
+    shown = 0
+    for voucher in (
+        waiting_on_you.select_related("customer")
+        .prefetch_related("payment_requests")
+        .order_by("expires_on")[:20]
+    ):
+        step, _ = next_step(voucher)
+        if step not in ("initial", "final") or voucher.pk in corrected:
+            continue
+        if shown == 5:
+            break
+        shown += 1
         tasks.append(
             Task(
-                f"{claimed} voucher(s) in progress",
-                "Submit the signed SOW and POE before each voucher expires (R-VOU-2).",
+                f"Submit the signed {'SOW' if step == 'initial' else 'POE'}: "
+                f"{voucher.customer.name}",
+                f"{voucher.code}, ${voucher.value:,.2f}. Download the pre-filled template, "
+                "have it signed by both parties and upload it (R-DOC-1).",
+                reverse("voucher-detail", args=[voucher.code]) + "#redeem",
+                "action",
+                due=voucher.expires_on,
+            )
+        )
+    more = waiting_on_you.count() - shown - len(corrected)
+    tasks = _by_deadline(tasks)
+    if more > 0:
+        tasks.append(
+            Task(
+                f"{more} more voucher{pluralize(more)} waiting for your SOW or POE",
+                "Each must be redeemed before it expires (R-VOU-2).",
+                reverse("voucher-list") + "?status=claimed",
+                "action",
+            )
+        )
+    in_review = PaymentRequest.objects.filter(
+        voucher__in=claimed, status=PaymentRequest.Status.SUBMITTED
+    ).count()
+    if in_review:
+        tasks.append(
+            Task(
+                f"{in_review} request{pluralize(in_review)} under review",
+                "QTM reviews each within 3 business days (R-REV-1); you are mailed the decision.",
                 reverse("voucher-list") + "?status=claimed",
             )
         )
@@ -171,6 +284,7 @@ def _customer(user: User) -> list[Task]:
                 "to a FastTrack Ready Partner.",
                 reverse("voucher-detail", args=[voucher.code]),
                 "warning" if days <= 30 else "action",
+                due=voucher.expires_on,
             )
         )
     claimed = live.filter(status=Voucher.Status.CLAIMED).count()
@@ -238,7 +352,6 @@ def _field_rep(user: User) -> list[Task]:
 
 def _reviewer(user: User) -> list[Task]:
     from payments.models import Dispute
-    from redemptions.models import PaymentRequest
     from vouchers.models import Extension
 
     today = timezone.localdate()
@@ -251,6 +364,7 @@ def _reviewer(user: User) -> list[Task]:
             + "The target is 3 business days (R-REV-1).",
             reverse("review-queue"),
             "warning" if overdue else "action",
+            due=waiting.aggregate(first=Min("due_by"))["first"],
         )
     ]
     disputes = Dispute.objects.filter(status=Dispute.Status.OPEN).count()

@@ -69,7 +69,7 @@ class PaymentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def amend(self, request: Request, pk: str) -> Response:
-        """Partner, after an information request: a new document and/or fields."""
+        """Partner, after an information request: an answer, a new document and/or fields."""
         payment_request = self.get_object()
         body = RequestAmendSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -38,6 +38,13 @@ class RequestForm(forms.Form):
 
 
 class AmendForm(forms.Form):
+    answer = forms.CharField(
+        label="Your answer",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What the reviewer asked, answered in your words; they see it beside the "
+        "question.",
+    )
     document = forms.FileField(
         label="Corrected document (PDF, optional)",
         required=False,

@@ -62,6 +62,11 @@ class PaymentRequest(TimeStampedModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
     question = models.TextField(blank=True)
+    answer = models.TextField(
+        blank=True,
+        db_default="",
+        help_text="The partner's answer to the latest question, shown to the reviewer.",
+    )
     payout_amount = MoneyField(null=True, blank=True)
     signatures_checked = models.BooleanField(
         default=False,
@@ -121,6 +126,14 @@ class PaymentRequest(TimeStampedModel):
     def is_decided(self) -> bool:
         """Approved or rejected: what a partner may dispute (R-PAY-5)."""
         return self.status in (self.Status.APPROVED, self.Status.REJECTED)
+
+    @property
+    def short_name(self) -> str:
+        """How mails and pages name the request in a sentence: "SOW (initial payment
+        request)", never a lower-cased label with "(sow)"."""
+        if self.kind == self.Kind.INITIAL:
+            return "SOW (initial payment request)"
+        return "POE (final payment request)"
 
     @property
     def template_kind(self) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
 
 from accounts.models import User
 from core.choices import Role
@@ -49,10 +49,12 @@ def approved_total(voucher: Voucher) -> Decimal:
 
 
 def next_step(voucher: Voucher) -> tuple[str, str]:
-    """The partner's next action on a claimed voucher and what it needs, as (kind, text)."""
-    requests = {(r.kind, r.status) for r in voucher.payment_requests.all()}
-    initial = [s for k, s in requests if k == PaymentRequest.Kind.INITIAL]
-    final = [s for k, s in requests if k == PaymentRequest.Kind.FINAL]
+    """The partner's next action on a claimed voucher and what it needs, as (kind, text).
+    After a rejection the next request of that kind is the one correction R-DOC-2 allows;
+    after a second rejection there is none ("closed")."""
+    rows = [(r.kind, r.status) for r in voucher.payment_requests.all()]
+    initial = [s for k, s in rows if k == PaymentRequest.Kind.INITIAL]
+    final = [s for k, s in rows if k == PaymentRequest.Kind.FINAL]
     if "info_requested" in initial + final:
         return ("answer", "Answer the reviewer's question")
     if "approved" in final:
@@ -60,10 +62,51 @@ def next_step(voucher: Voucher) -> tuple[str, str]:
     if "submitted" in final:
         return ("wait", "Final request under review")
     if "approved" in initial:
-        return ("final", "Submit the signed POE (final payment request)")
+        return _after_rejections(final, "final", "POE", "final payment request")
     if "submitted" in initial:
         return ("wait", "SOW under review")
-    return ("initial", "Submit the signed SOW (initial payment request)")
+    return _after_rejections(initial, "initial", "SOW", "initial payment request")
+
+
+def _after_rejections(statuses: list[str], kind: str, label: str, what: str) -> tuple[str, str]:
+    rejected = statuses.count(PaymentRequest.Status.REJECTED)
+    if rejected >= 2:
+        return ("closed", f"The corrected {label} was rejected too; no further {label} (R-DOC-2)")
+    if rejected == 1:
+        return (kind, f"Submit the corrected {label} ({what}); one correction is allowed")
+    return (kind, f"Submit the signed {label} ({what})")
+
+
+def correction_of(request: PaymentRequest) -> tuple[str, PaymentRequest | None]:
+    """For a rejected request, what R-DOC-2 allows next: ("submitted", the corrected
+    request), ("used", None) when it was the correction itself, or ("open", None)."""
+    if request.status != PaymentRequest.Status.REJECTED:
+        return ("", None)
+    later = (
+        PaymentRequest.objects.filter(
+            voucher_id=request.voucher_id, kind=request.kind, attempt__gt=request.attempt
+        )
+        .order_by("attempt")
+        .first()
+    )
+    if later is not None:
+        return ("submitted", later)
+    return ("used" if request.attempt >= 2 else "open", None)
+
+
+def correctable_rejections(vouchers: QuerySet[Voucher]) -> QuerySet[PaymentRequest]:
+    """Rejected first requests on these vouchers with no corrected request yet: each may be
+    corrected once (R-DOC-2)."""
+    corrected = PaymentRequest.objects.filter(
+        voucher=OuterRef("voucher"), kind=OuterRef("kind"), attempt=2
+    )
+    return (
+        PaymentRequest.objects.filter(
+            voucher__in=vouchers, status=PaymentRequest.Status.REJECTED, attempt=1
+        )
+        .exclude(Exists(corrected))
+        .select_related("voucher", "voucher__customer")
+    )
 
 
 def approved_sows() -> QuerySet[PaymentRequest]:

@@ -92,6 +92,7 @@ class PaymentRequestSerializer(ModelSerializer):
             "submitted_at",
             "due_by",
             "question",
+            "answer",
             "rejection_reason",
             "payout_amount",
             "decided_at",
@@ -164,6 +165,12 @@ class RequestAmendSerializer(Serializer):
     customer_signed_on = serializers.DateField(required=False)
     partner_signer = StrictCharField(max_length=120, required=False)
     partner_signed_on = serializers.DateField(required=False)
+    answer = StrictCharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        help_text="The answer to the reviewer's question, in words (R-DOC-2).",
+    )
 
 
 class RejectReasonSerializer(Serializer):

@@ -24,7 +24,7 @@ def test_every_demo_login_reaches_its_home(live_server: Any, page: Any, demo: li
         page.get_by_label("Password").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{live_server.url}/")
-        assert page.get_by_role("heading", name="What to do next").is_visible()
+        assert page.get_by_role("heading", name="Needs you now").is_visible()
         assert page.locator(".badge--role").inner_text() == Role(login.role).label, login
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(f"{live_server.url}/login/")

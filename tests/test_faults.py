@@ -169,9 +169,10 @@ def test_redis_stopped_while_partners_submit(tmp_path: Path, logs: Path) -> None
             pending = set(
                 OutboundMail.objects.filter(status="pending").values_list("pk", flat=True)
             )
-            # Claims and decisions notify the partner; an approved SOW also the customer.
+            # Claims and decisions notify the partner; an approved SOW also the customer; each
+            # new request QTM.
             approvals = decisions.count("approve")
-            assert len(pending) == len(claimed) + len(decisions) + approvals
+            assert len(pending) == len(claimed) + len(decisions) + approvals + len(stored)
 
             redis.start()  # empty: whatever was queued before the stop is gone
             # A claim after the outage is mailed the ordinary way, once the worker is back.

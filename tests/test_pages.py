@@ -43,7 +43,7 @@ def test_each_role_lands_on_its_home(client: Client, role: str, fy24: object) ->
     )
     assert response.redirect_chain[-1][0] == "/"
     assert HOME_TEXT[role].encode() in response.content
-    assert b"What to do next" in response.content
+    assert b"Needs you now" in response.content
 
 
 def test_program_manager_home_lists_missing_fx_rates_and_program(

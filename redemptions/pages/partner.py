@@ -16,9 +16,10 @@ from core.pages import add_refusal, require_scope
 from core.scopes import acting_user, has_scope
 from redemptions.forms import AmendForm, RequestForm
 from redemptions.models import PaymentRequest
-from redemptions.selectors import payout_preview, requests_visible_to
+from redemptions.selectors import correction_of, payout_preview, requests_visible_to
 from redemptions.services import request_amend, request_submit
 from vouchers.expiry import voucher_expired
+from vouchers.models import Voucher
 from vouchers.pages import page_voucher, voucher_page
 
 
@@ -90,8 +91,17 @@ def _request_page(
         and payment_request.status == PaymentRequest.Status.INFO_REQUESTED
         and not expired
     )
+    correction, corrected = correction_of(payment_request)
+    if correction == "open" and (
+        expired
+        or not has_scope(user, "requests:submit")
+        or payment_request.voucher.status != Voucher.Status.CLAIMED
+    ):
+        correction = ""
     context: dict[str, Any] = {
         "req": payment_request,
+        "correction": correction,
+        "corrected": corrected,
         "voucher": payment_request.voucher,
         "expired": expired,
         "events": events_for("request", payment_request.pk),

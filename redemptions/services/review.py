@@ -76,9 +76,7 @@ def _notify_partner(request: PaymentRequest, *, decision: str, text: str = "") -
     subjects = {
         "approved": f"Approved: {request.get_kind_display()} for voucher {voucher.code}",
         "rejected": f"Rejected: {request.get_kind_display()} for voucher {voucher.code}",
-        "info_requested": (
-            f"Question on your {request.get_kind_display().lower()} for voucher {voucher.code}"
-        ),
+        "info_requested": (f"Question on your {request.short_name} for voucher {voucher.code}"),
     }
     mail_enqueue(
         kind=f"request_{decision}",

@@ -6,14 +6,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from core.calendar import BusinessCalendar
+from core.choices import Role
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
+from core.models import Event
+from notifications.services import mail_enqueue
 from redemptions.documents import CheckedDocument, check_document, signature_party
 from redemptions.models import PaymentRequest, RequestDocument
 from redemptions.template_pdfs import template_id
@@ -208,10 +213,63 @@ def request_submit(
                     "sow_value": str(sow_value) if sow_value is not None else None,
                 },
             )
+            _notify_reviewers(request)
     except Exception:
         _discard(stored)
         raise
     return request
+
+
+_FIELD_NAMES = {
+    "customer_signer": "customer signer",
+    "customer_signed_on": "customer signature date",
+    "partner_signer": "partner signer",
+    "partner_signed_on": "partner signature date",
+    "sow_value": "SOW value",
+    "document": "a corrected document",
+}
+
+
+def _notify_reviewers(request: PaymentRequest, *, changed: list[str] | None = None) -> None:
+    """QTM hears of each new request, and of each answer to a question: the answer goes to
+    the reviewer who asked while that reviewer is active, else to every reviewer. One link,
+    the review screen (R-REV-1)."""
+    amended = changed is not None
+    reviewers = User.objects.filter(is_active=True, role=Role.REVIEWER).exclude(email="")
+    if amended:
+        asked = (
+            Event.objects.filter(subject="request", subject_id=request.pk, action="info_requested")
+            .order_by("-at", "-pk")
+            .values_list("actor_id", flat=True)
+            .first()
+        )
+        if asked is not None and reviewers.filter(pk=asked).exists():
+            reviewers = reviewers.filter(pk=asked)
+    emails = list(reviewers.values_list("email", flat=True))
+    if not emails:
+        return
+    voucher = request.voucher
+    what = request.get_kind_display()
+    mail_enqueue(
+        kind="request_amended" if amended else "request_submitted",
+        to=emails,
+        subject=(
+            f"Answered: {what} for voucher {voucher.code}"
+            if amended
+            else f"To review by {request.due_by:%d %b}: {what} for voucher {voucher.code}"
+        ),
+        template="mail/request_to_review",
+        context={
+            "req": request,
+            "voucher": voucher,
+            "amended": amended,
+            "changed": [_FIELD_NAMES[c] for c in changed or []],
+            "review_url": settings.SITE_URL + reverse("review-detail", args=[request.pk]),
+            "site_url": settings.SITE_URL,
+        },
+        dedupe_key=None if amended else f"request_submitted:{request.pk}",
+        related_object=f"request:{request.pk}",
+    )
 
 
 def _discard(stored: RequestDocument | None) -> None:
@@ -267,9 +325,10 @@ def request_amend(
     customer_signed_on: date | None = None,
     partner_signer: str | None = None,
     partner_signed_on: date | None = None,
+    answer: str | None = None,
 ) -> PaymentRequest:
-    """Answers an information request with a new document and/or fields; the earlier
-    document stays in the history and the review clock resumes (R-DOC-2, R-REV-1)."""
+    """Answers an information request in words, with a new document and/or fields; the
+    earlier document stays in the history and the review clock resumes (R-DOC-2, R-REV-1)."""
     today = timezone.localdate()
     request = PaymentRequest.objects.select_related("voucher", "voucher__program").get(
         pk=request_id
@@ -305,10 +364,13 @@ def request_amend(
         for f in ("customer_signer", "customer_signed_on", "partner_signer", "partner_signed_on")
     }
     _check_signers(voucher=voucher, today=today, **merged)
-    if upload is None and not changes:
+    answer = (answer or "").strip()
+    if upload is None and not changes and not answer:
         raise ApplicationError(
-            "Upload a corrected document or change a field.",
-            fields={"document": ["Nothing was changed."]},
+            "Answer the question, upload a corrected document or change a field.",
+            rule="R-DOC-2",
+            code="nothing_changed",
+            fields={"answer": ["Nothing was answered or changed."]},
         )
     checked = None
     if upload is not None:
@@ -333,6 +395,7 @@ def request_amend(
                 )
             for field, value in changes.items():
                 setattr(request, field, value.strip() if isinstance(value, str) else value)
+            request.answer = answer
             if checked is not None:
                 stored = _store_document(
                     request=request,
@@ -356,12 +419,14 @@ def request_amend(
                 actor=user,
                 from_state=before,
                 to_state=request.status,
+                reason=answer,
                 data={
                     "changed": sorted(changes),
                     "document": stored.sha256 if stored else None,
                     "due_by": request.due_by.isoformat(),
                 },
             )
+            _notify_reviewers(request, changed=sorted(changes) + (["document"] if stored else []))
     except Exception:
         _discard(stored)
         raise
