@@ -299,6 +299,7 @@ def bench_seed(*, vouchers: int, today: date | None = None, seed: int = 9) -> Se
         created_by_id=ids["pm"],
         confirmed_by_id=ids["pm"],
         confirmed_at=now,
+        reference="bench-run-1",
     )
     offer_codes = ["DEPLOY", "DEPLOY", "MIGRATE", "COPILOT"]
     live_days = max(1, (today - live.window_start).days)

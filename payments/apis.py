@@ -22,6 +22,7 @@ from payments.models import Dispute, FxRate, Payment, PaymentBatch
 from payments.pdf import render_statement_pdf
 from payments.selectors import disputes_visible_to, payments_visible_to
 from payments.serializers import (
+    BatchConfirmSerializer,
     BatchSerializer,
     DisputeOpenSerializer,
     DisputeResolveSerializer,
@@ -149,10 +150,17 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         response["Content-Disposition"] = f'attachment; filename="payment-batch-{batch.pk}.csv"'
         return response
 
-    @extend_schema(request=None, responses={200: BatchSerializer})
+    @extend_schema(request=BatchConfirmSerializer, responses={200: BatchSerializer})
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
-        batch = batch_confirm(batch_id=self.get_object().pk, user=acting_user(request))
+        """Payment Central paid the batch: `reference` is its payment run's reference."""
+        body = BatchConfirmSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        batch = batch_confirm(
+            batch_id=self.get_object().pk,
+            user=acting_user(request),
+            reference=body.validated_data["reference"],
+        )
         return Response(self.get_serializer(batch).data)
 
 

@@ -49,9 +49,22 @@ class PaymentBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(
+        max_length=64,
+        blank=True,
+        db_default="",
+        help_text="Payment Central's reference of the payment run that paid the batch.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # R-PAY-2: a batch is confirmed paid with the reference that traces the money.
+            models.CheckConstraint(
+                condition=Q(status="exported") | (Q(confirmed_at__isnull=False) & ~Q(reference="")),
+                name="batch_confirmed_with_reference",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Batch {self.pk} ({self.get_status_display()})"
@@ -98,6 +111,12 @@ class Payment(models.Model):
     fx_rate = models.DecimalField(max_digits=18, decimal_places=6)
     amount_local = MoneyField()
     approved_on = models.DateField()
+    expected_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the partner can expect the money: PAYMENT_RUN_BUSINESS_DAYS business "
+        "days after approval (R-PAY-2); empty for payments recorded before it was kept.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     batch = models.ForeignKey(
         PaymentBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"

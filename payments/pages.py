@@ -5,11 +5,11 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
 from core.money import MoneyFormatError, parse_money
@@ -83,15 +83,44 @@ def batch_download_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def batch_confirm_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The confirmation step before a batch is marked paid: what it pays, to whom and in
+    which currencies, and Payment Central's reference of the run (R-PAY-2)."""
     require_scope(request, "payments:manage")
-    try:
-        batch_confirm(batch_id=get_object_or_404(PaymentBatch, pk=pk).pk, user=acting_user(request))
-        messages.success(request, f"Batch {pk} confirmed paid.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("payment-list")
+    batch = get_object_or_404(PaymentBatch, pk=pk)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            batch_confirm(
+                batch_id=batch.pk,
+                user=acting_user(request),
+                reference=request.POST.get("reference", ""),
+            )
+        except ApplicationError as exc:
+            error, status = exc.message, exc.status_code
+            batch.refresh_from_db()
+        else:
+            messages.success(request, f"Batch {pk} confirmed paid; the partners are mailed.")
+            return redirect("payment-list")
+    totals = (
+        batch.payments.values("currency")
+        .annotate(local=Sum("amount_local"), usd=Sum("amount_usd"), n=Count("id"))
+        .order_by("currency")
+    )
+    return render(
+        request,
+        "payments/batch_confirm.html",
+        {
+            "batch": batch,
+            "totals": totals,
+            "total_usd": batch.payments.aggregate(s=Sum("amount_usd"))["s"] or Decimal("0"),
+            "partners": batch.payments.values("partner").distinct().count(),
+            "error": error,
+            "reference": request.POST.get("reference", ""),
+        },
+        status=status,
+    )
 
 
 @login_required

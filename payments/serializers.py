@@ -28,6 +28,13 @@ class FxRateSerializer(ModelSerializer):
 class PaymentSerializer(ModelSerializer):
     voucher = StrictCharField(source="voucher.code")
     partner = StrictCharField(source="partner.partner_id")
+    batch_status = serializers.SerializerMethodField(
+        help_text="`exported` once the payment is in a Payment Central batch not yet "
+        "confirmed paid, `confirmed` once paid; null before it is exported (R-PAY-2)."
+    )
+    reference = serializers.SerializerMethodField(
+        help_text="Payment Central's reference of the payment run that paid it, once paid."
+    )
 
     class Meta:
         model = Payment
@@ -43,11 +50,22 @@ class PaymentSerializer(ModelSerializer):
             "fx_rate",
             "amount_local",
             "approved_on",
+            "expected_on",
             "status",
             "batch",
+            "batch_status",
             "paid_at",
+            "reference",
         ]
         read_only_fields = fields
+
+    def get_batch_status(self, obj: Payment) -> str | None:
+        return obj.batch.status if obj.batch is not None else None
+
+    def get_reference(self, obj: Payment) -> str | None:
+        if obj.batch is None or obj.status != obj.Status.PAID:
+            return None
+        return obj.batch.reference
 
 
 class BatchSerializer(ModelSerializer):
@@ -55,8 +73,16 @@ class BatchSerializer(ModelSerializer):
 
     class Meta:
         model = PaymentBatch
-        fields = ["id", "status", "created_at", "confirmed_at", "payments"]
+        fields = ["id", "status", "created_at", "confirmed_at", "reference", "payments"]
         read_only_fields = fields
+
+
+class BatchConfirmSerializer(Serializer):
+    reference = StrictCharField(
+        max_length=64,
+        allow_blank=True,
+        help_text="Payment Central's reference of the payment run that paid the batch (R-PAY-2).",
+    )
 
 
 class DisputeSerializer(ModelSerializer):

@@ -10,16 +10,20 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.calendar import BusinessCalendar
 from core.csvsafe import csv_safe
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
 from core.money import to_local
+from notifications.services import mail_enqueue
 from partners.models import Partner
 from payments.models import Dispute, Payment, PaymentBatch
 from payments.selectors import fx_rate_on
@@ -83,6 +87,9 @@ def payment_record(
                 fx_rate=rate,
                 amount_local=to_local(amount_usd, rate),
                 approved_on=day,
+                expected_on=BusinessCalendar.for_program(voucher.program).add(
+                    day, settings.PAYMENT_RUN_BUSINESS_DAYS
+                ),
             )
     except IntegrityError as exc:
         what = "request was already paid" if request else "dispute's adjustment was already paid"
@@ -140,8 +147,24 @@ def batch_csv(batch: PaymentBatch) -> str:
     return _batch_rows(batch.payments.all())
 
 
-def batch_confirm(*, batch_id: int, user: User) -> PaymentBatch:
-    """Payment Central paid the batch: its payments become paid, once."""
+def batch_confirm(*, batch_id: int, user: User, reference: str) -> PaymentBatch:
+    """Payment Central paid the batch: its payments become paid, once, under the reference
+    of the payment run, and each partner in it is mailed what it was paid (R-PAY-2)."""
+    reference = " ".join((reference or "").split())
+    if not reference:
+        raise ApplicationError(
+            "Enter Payment Central's reference of the payment run that paid this batch.",
+            rule="R-PAY-2",
+            code="reference_required",
+            fields={"reference": ["This field is required."]},
+        )
+    if len(reference) > 64:
+        raise ApplicationError(
+            "A payment reference has at most 64 characters.",
+            rule="R-PAY-2",
+            code="reference_too_long",
+            fields={"reference": ["At most 64 characters."]},
+        )
     with transaction.atomic():
         batch = PaymentBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status == PaymentBatch.Status.CONFIRMED:
@@ -152,11 +175,58 @@ def batch_confirm(*, batch_id: int, user: User) -> PaymentBatch:
         batch.status = PaymentBatch.Status.CONFIRMED
         batch.confirmed_by = user
         batch.confirmed_at = now
+        batch.reference = reference
         batch.save()
-        batch.payments.filter(status=Payment.Status.PENDING).update(
-            status=Payment.Status.PAID, paid_at=now
+        paid = list(
+            batch.payments.filter(status=Payment.Status.PENDING).values_list("pk", flat=True)
         )
+        Payment.objects.filter(pk__in=paid).update(status=Payment.Status.PAID, paid_at=now)
+        event_record(
+            subject="batch",
+            subject_id=batch.pk,
+            action="confirmed",
+            actor=user,
+            from_state=PaymentBatch.Status.EXPORTED,
+            to_state=batch.status,
+            data={"reference": reference, "payments": len(paid)},
+        )
+        _notify_paid(batch, Payment.objects.filter(pk__in=paid))
     return batch
+
+
+def _notify_paid(batch: PaymentBatch, payments: QuerySet[Payment]) -> None:
+    """Each partner in a confirmed batch hears once what it was paid, in its currency, with
+    the reference to find the money by."""
+    by_partner: dict[int, list[Payment]] = {}
+    for payment in payments.select_related("partner", "voucher__customer", "request").order_by(
+        "partner_id", "approved_on", "pk"
+    ):
+        by_partner.setdefault(payment.partner_id, []).append(payment)
+    for rows in by_partner.values():
+        partner = rows[0].partner
+        emails = list(
+            partner.users.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+        )
+        if not emails:
+            continue
+        total_local = sum((p.amount_local for p in rows), Decimal("0.00"))
+        mail_enqueue(
+            kind="payment_paid",
+            to=emails,
+            subject=f"Paid: {partner.currency} {total_local:,.2f} (reference {batch.reference})",
+            template="mail/payment_paid",
+            context={
+                "partner": partner,
+                "batch": batch,
+                "payments": rows,
+                "total_local": total_local,
+                "total_usd": sum((p.amount_usd for p in rows), Decimal("0.00")),
+                "payments_url": settings.SITE_URL + reverse("payment-list"),
+                "site_url": settings.SITE_URL,
+            },
+            dedupe_key=f"paid:{batch.pk}:{partner.pk}",
+            related_object=f"batch:{batch.pk}",
+        )
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "payment-list": row(GET={PM, REV, PART}),
     "batch-create": row(POST={PM}),
     "batch-download": row(GET={PM}),
-    "batch-confirm": row(POST={PM}),
+    "batch-confirm": row(GET={PM}, POST={PM}),
     "dispute-list": row(GET={PM, REV, PART}),
     "dispute-resolve": row(POST={PM, REV}),
     "dispute-open": row(POST=own(PART)),

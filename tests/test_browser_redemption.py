@@ -128,22 +128,54 @@ def test_review_asks_partner_amends_reviewer_approves_payment_shows(
     page.get_by_text("review clock is paused").wait_for()
 
     sign_in(page, live_server, "adatum")
-    page.goto(f"{live_server.url}/requests/{request.pk}/")
+    # The home page leads to the question, with the deadline.
+    page.get_by_role("link", name="Answer the reviewer: Contoso").click()
     assert "Please confirm the billable services" in page.get_by_role("status").first.inner_text()
     amended = tmp_path / "sow-v2.pdf"
     amended.write_bytes(signed_template(voucher=voucher, kind="sow"))
     page.get_by_label("Corrected document (PDF, optional)").set_input_files(str(amended))
-    page.get_by_role("button", name="Send the amendment").click()
+    page.get_by_label("Your answer").fill("Page 2 lists them; the corrected SOW is attached.")
+    page.get_by_role("button", name="Send the answer").click()
     page.get_by_text("Your answer was sent").wait_for()
 
     sign_in(page, live_server, "qtm")
     page.goto(f"{live_server.url}/review/{request.pk}/")
+    assert "Page 2 lists them" in page.locator("#partner-answer").inner_text()
+    # Approving asks first, with the amount and the partner; Cancel sends nothing.
     page.get_by_role("button", name="Approve and pay $15,000.00").click()
+    dialog = page.get_by_role("dialog")
+    assert "pay Adatum $15,000.00 USD, in EUR" in dialog.inner_text()
+    dialog.get_by_role("button", name="Cancel").click()
+    assert PaymentRequest.objects.get(pk=request.pk).status == "submitted"
+    page.get_by_role("button", name="Approve and pay $15,000.00").click()
+    dialog.get_by_role("button", name="Approve and pay $15,000.00").click()
     page.get_by_text("Approved; the payment was created").wait_for()
 
     sign_in(page, live_server, "adatum")
     page.get_by_role("link", name="Payments").click()
-    assert "13,800.00 EUR" in page.locator("table").last.inner_text()  # 15,000 USD at 0.92
+    row = page.locator("table").last.inner_text()
+    assert "13,800.00 EUR" in row and "expected 15 Mar 2024" in row  # 15,000 USD at 0.92
+
+    # The program manager exports the batch, then confirms it with Payment Central's
+    # reference; the partner sees it paid under that reference.
+    from payments.services import batch_export
+
+    batch, _ = batch_export(user=None)
+    user_for_role(Role.PROGRAM_MANAGER, username="pm")
+    sign_in(page, live_server, "pm")
+    page.goto(f"{live_server.url}/payments/")
+    assert f"In batch {batch.pk}" in page.locator("table").last.inner_text()
+    page.get_by_role("link", name="Confirm paid…").click()
+    assert "EUR 13,800.00" in page.locator(".facts").inner_text()
+    page.get_by_role("button", name="Confirm $15,000.00 paid").click()
+    page.get_by_role("alert").get_by_text("Enter Payment Central's reference").wait_for()
+    page.get_by_label("Payment Central reference of the payment run").fill("PC-2024-0311")
+    page.get_by_role("button", name="Confirm $15,000.00 paid").click()
+    page.get_by_text(f"Batch {batch.pk} confirmed paid").wait_for()
+
+    sign_in(page, live_server, "adatum")
+    page.get_by_role("link", name="Payments").click()
+    assert "ref. PC-2024-0311" in page.locator("table").last.inner_text()
     with page.expect_download() as info:
         page.get_by_role("link", name="CSV").first.click()
     statement = tmp_path / "statement.csv"

@@ -367,8 +367,11 @@ def test_statements_batches_and_disputes(world: Any) -> None:
         )
         assert pm.post("/api/v1/payment-batches/").status_code == 409  # nothing left to export
         batch_id = pm.get("/api/v1/payment-batches/").json()["results"][0]["id"]
-        assert pm.post(f"/api/v1/payment-batches/{batch_id}/confirm/").status_code == 200
-        assert pm.post(f"/api/v1/payment-batches/{batch_id}/confirm/").status_code == 409
+        confirm = f"/api/v1/payment-batches/{batch_id}/confirm/"
+        missing = pm.post(confirm, {"reference": " "}, format="json")
+        assert missing.status_code == 400 and missing.json()["rule"] == "R-PAY-2"
+        assert pm.post(confirm, {"reference": "PC-1"}, format="json").status_code == 200
+        assert pm.post(confirm, {"reference": "PC-1"}, format="json").status_code == 409
         assert partner.get("/api/v1/payments/").json()["results"][0]["status"] == "paid"
         dispute = partner.post(
             "/api/v1/disputes/", {"request": rid, "text": "SOW value was 60k"}, format="json"

@@ -242,6 +242,9 @@ REMINDER_BATCH = env.int("REMINDER_BATCH", default=50_000)
 # The program dashboard's figures are cached this long per filter (0: computed on every
 # request); a beat task recomputes the unfiltered view before it goes stale.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
+# R-PAY-2: Payment Central pays an exported batch within this many business days of the
+# approval (the daily export, then its payment run); the partner is shown the date.
+PAYMENT_RUN_BUSINESS_DAYS = env.int("PAYMENT_RUN_BUSINESS_DAYS", default=10)
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a
 # broker that needs no server (make run on a fresh machine).
