@@ -11,5 +11,11 @@ def render_statement_pdf(statement: Statement) -> bytes:
     """The partner's FastTrack statement for a month (R-PAY-3)."""
     return render_pdf(
         "payments/statement_pdf.html",
-        {"s": statement, "site_url": settings.SITE_URL, "generated_on": timezone.localdate()},
+        {
+            "s": statement,
+            # A partner paid in USD gets one amount column and one total, not two equal ones.
+            "local": statement.partner.currency != "USD",
+            "site_url": settings.SITE_URL,
+            "generated_on": timezone.localdate(),
+        },
     )

@@ -23,6 +23,7 @@ from core.csvsafe import csv_safe
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
 from core.money import to_local
+from core.words import date_text
 from notifications.services import mail_enqueue
 from partners.models import Partner
 from payments.models import Dispute, Payment, PaymentBatch
@@ -69,7 +70,7 @@ def payment_record(
     rate = fx_rate_on(currency=partner.currency, day=day)
     if rate is None:
         raise StateConflict(
-            f"There is no FX rate for {partner.currency} in force on {day:%d %b %Y}; "
+            f"There is no FX rate for {partner.currency} in force on {date_text(day)}; "
             "a program manager must add one first.",
             rule="R-PAY-1",
             code="no_fx_rate",

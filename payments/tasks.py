@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.choices import Role
 from core.errors import StateConflict
+from core.words import counted
 from notifications.services import mail_enqueue
 from partners.models import Partner
 from payments.models import Payment
@@ -32,7 +33,7 @@ def export_payment_batch() -> int:
     mail_enqueue(
         kind="payment_batch",
         to=emails,
-        subject=f"Payment Central batch {batch.pk}: {batch.payments.count()} payment(s)",
+        subject=(f"Payment Central batch {batch.pk}: {counted(batch.payments.count(), 'payment')}"),
         template="mail/payment_batch",
         context={"batch": batch, "count": batch.payments.count()},
         attachments=[(f"payment-batch-{batch.pk}.csv", text.encode(), "text/csv")],

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Exists, Min, OuterRef, Q
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -17,6 +16,7 @@ from django.utils.text import Truncator
 from accounts.models import User
 from core.choices import Role
 from core.scopes import effective_role
+from core.words import counted, date_text
 from nominations.models import Nomination
 from nominations.selectors import nominations_visible_to
 from notifications.models import OutboundMail
@@ -49,7 +49,7 @@ class Task:
         if days is None:
             return ""
         if days < 0:
-            return f"{-days} day{pluralize(-days)} overdue"
+            return f"{counted(-days, 'day')} overdue"
         return {0: "today", 1: "tomorrow"}.get(days, f"{days} days left")
 
 
@@ -75,10 +75,13 @@ def _program_manager(user: User) -> list[Task]:
             CapRow.objects.filter(program=program, status=RowStatus.SUPERSEDED).count()
             + CombinedCapRow.objects.filter(program=program, status=RowStatus.SUPERSEDED).count()
         )
-        window = f"{program.window_start:%d %b %Y} to {program.window_end:%d %b %Y}"
+        window = f"{date_text(program.window_start)} to {date_text(program.window_end)}"
         detail = f"{program.name}: purchases {window}."
         if superseded:
-            detail += f" {superseded} overlapping cap row(s) superseded by the loader: check them."
+            detail += (
+                f" {counted(superseded, 'overlapping cap row')} superseded by the loader: "
+                "check them."
+            )
         tasks.append(
             Task(
                 f"Program {program.code}",
@@ -104,7 +107,7 @@ def _program_manager(user: User) -> list[Task]:
         tasks.insert(
             0,
             Task(
-                f"{waiting} nomination(s) to decide",
+                f"{counted(waiting, 'nomination')} to decide",
                 "Approve or reject them before their deals close (R-ELIG-4); the date is "
                 "the earliest expected close.",
                 reverse("nomination-list") + "?status=submitted",
@@ -128,7 +131,7 @@ def _program_manager(user: User) -> list[Task]:
         tasks.append(
             Task(
                 "Mail failing",
-                f"{failed} message(s) could not be delivered yet; they are retried.",
+                f"{counted(failed, 'message')} could not be delivered yet; they are retried.",
                 reverse("mail-list") + "?status=failed",
                 "warning",
             )
@@ -239,7 +242,7 @@ def _partner(user: User) -> list[Task]:
     if more > 0:
         tasks.append(
             Task(
-                f"{more} more voucher{pluralize(more)} waiting for your SOW or POE",
+                f"{counted(more, 'more voucher')} waiting for your SOW or POE",
                 "Each must be redeemed before it expires (R-VOU-2).",
                 reverse("voucher-list") + "?status=claimed",
                 "action",
@@ -251,7 +254,7 @@ def _partner(user: User) -> list[Task]:
     if in_review:
         tasks.append(
             Task(
-                f"{in_review} request{pluralize(in_review)} under review",
+                f"{counted(in_review, 'request')} under review",
                 "QTM reviews each within 3 business days (R-REV-1); you are mailed the decision.",
                 reverse("voucher-list") + "?status=claimed",
             )
@@ -291,7 +294,7 @@ def _customer(user: User) -> list[Task]:
     if claimed:
         tasks.append(
             Task(
-                f"{claimed} voucher(s) with a partner",
+                f"{counted(claimed, 'voucher')} with a partner",
                 "Your partner is deploying; follow progress on the voucher page.",
                 reverse("voucher-list") + "?status=claimed",
             )
@@ -321,7 +324,7 @@ def _field_rep(user: User) -> list[Task]:
     if waiting:
         tasks.append(
             Task(
-                f"{waiting} nomination(s) awaiting approval",
+                f"{counted(waiting, 'nomination')} awaiting approval",
                 "A program manager decides them.",
                 reverse("nomination-list") + "?status=submitted",
             )
@@ -330,7 +333,7 @@ def _field_rep(user: User) -> list[Task]:
     if approved:
         tasks.append(
             Task(
-                f"{approved} approved nomination(s)",
+                f"{counted(approved, 'approved nomination')}",
                 "The voucher is issued once the deal closes.",
                 reverse("nomination-list") + "?status=approved",
             )
@@ -359,7 +362,7 @@ def _reviewer(user: User) -> list[Task]:
     overdue = waiting.filter(due_by__lt=today).count()
     tasks = [
         Task(
-            f"{waiting.count()} request(s) to review",
+            f"{counted(waiting.count(), 'request')} to review",
             (f"{overdue} overdue. " if overdue else "")
             + "The target is 3 business days (R-REV-1).",
             reverse("review-queue"),
@@ -371,7 +374,7 @@ def _reviewer(user: User) -> list[Task]:
     if disputes:
         tasks.append(
             Task(
-                f"{disputes} open dispute(s)",
+                f"{counted(disputes, 'open dispute')}",
                 "Partners dispute decisions or payments (R-PAY-5).",
                 reverse("dispute-list"),
                 "action",
@@ -381,7 +384,7 @@ def _reviewer(user: User) -> list[Task]:
     if extensions:
         tasks.append(
             Task(
-                f"{extensions} extension request(s)",
+                f"{counted(extensions, 'extension request')}",
                 "Customers ask for more time (R-VOU-9).",
                 reverse("extension-list"),
                 "action",

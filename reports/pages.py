@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from core.choices import Segment
 from core.csvsafe import csv_safe
 from core.pages import require_scope
 from core.scopes import acting_user
@@ -42,6 +43,16 @@ def _chart_rows(board: selectors.Dashboard, name: str) -> list[tuple[str, Any]]:
     }[name]
 
 
+def _labelled(board: selectors.Dashboard, name: str) -> list[tuple[str, Any]]:
+    """A chart's rows as people read them: segments by their names ("SMC-C"), where the
+    CSV keeps the codes a spreadsheet filters on."""
+    rows = _chart_rows(board, name)
+    if name == "segment":
+        labels = dict(Segment.choices)
+        return [(labels.get(key, key), value) for key, value in rows]
+    return rows
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Program managers: where money and vouchers stand, with charts matching their CSVs."""
@@ -49,7 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     filters = Filters.from_query(request.GET)
     board = selectors.dashboard_cached(filters, today=timezone.localdate())
     charts = [
-        (name, title, mark_safe(bar_chart(_chart_rows(board, name), title=title, money=money)))  # noqa: S308 - escaped in bar_chart
+        (name, title, mark_safe(bar_chart(_labelled(board, name), title=title, money=money)))  # noqa: S308 - escaped in bar_chart
         for name, (title, money) in CHARTS.items()
     ]
     return render(

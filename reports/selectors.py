@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Any, cast
 
@@ -132,7 +132,7 @@ class Dashboard:
     by_month: list[tuple[str, Decimal]] = field(default_factory=list)
     decided: int = 0
     within_sla: int = 0
-    median_days: float | None = None
+    median_days: Decimal | None = None
     expiring: list[tuple[int, int, Decimal]] = field(default_factory=list)
     computed_at: datetime | None = None  # set when served from the cache
 
@@ -183,7 +183,7 @@ def _grouped(qs: QuerySet[Payment], key: str) -> list[tuple[str, Decimal]]:
     return [(str(row[key] or "—"), row["total"] or ZERO) for row in data]
 
 
-def median_decision_days(f: Filters) -> float | None:
+def median_decision_days(f: Filters) -> Decimal | None:
     """The median time from submission to decision, by an ordered OFFSET in the database."""
     decided = (
         requests(f)
@@ -200,8 +200,10 @@ def median_decision_days(f: Filters) -> float | None:
     middle = list(
         decided.order_by("took").values_list("took", flat=True)[(count - 1) // 2 : count // 2 + 1]
     )
-    seconds: float = sum(t.total_seconds() for t in middle) / len(middle)
-    return round(seconds / 86400, 1)
+    total = sum(middle, timedelta())
+    seconds = Decimal(total.days * 86400 + total.seconds) + Decimal(total.microseconds) / 10**6
+    days = seconds / (86400 * len(middle))
+    return days.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def dashboard(f: Filters, *, today: date) -> Dashboard:

@@ -85,7 +85,7 @@ def test_partner_claims_downloads_uploads_and_follows(
     sow.write_bytes(sign_both(sow.read_bytes()))  # the downloaded template, signed by both
     fill_request(page, sow, "30000")
     page.get_by_role("button", name="Submit request").click()
-    page.get_by_text("review target is 06 Mar 2024").wait_for()
+    page.get_by_text("review target is 6 Mar 2024").wait_for()
     assert page.locator(".badge--submitted").first.inner_text() == "Submitted"
     assert PaymentRequest.objects.get().documents.get().sha256
 

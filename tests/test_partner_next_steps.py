@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from core.choices import Role
 from core.models import Event
+from core.words import date_text
 from notifications.models import OutboundMail
 from redemptions.models import PaymentRequest
 from redemptions.services import request_ask, request_reject, request_submit
@@ -132,7 +133,7 @@ def test_qtm_is_mailed_each_new_request_by_its_review_target(world: Any) -> None
     assert world["reviewer"].email in mail.to and away.email not in mail.to
     assert world["partner"].email not in mail.to
     assert mail.subject == (
-        f"To review by {sow.due_by:%d %b}: Initial payment request (SOW) "
+        f"To review by {date_text(sow.due_by)}: Initial payment request (SOW) "
         f"for voucher {sow.voucher.code}"
     )
     assert "SOW value: $30,000.00" in mail.body_text

@@ -146,7 +146,7 @@ def test_partner_submits_then_follows_the_request(world: Any) -> None:
         done = client.post(
             f"/vouchers/{world['voucher'].code}/requests/new/", form(world["voucher"]), follow=True
         )
-    assert b"review target is 06 Mar 2024" in done.content
+    assert b"review target is 6 Mar 2024" in done.content
     assert b"Timeline" in done.content and b"SOW-" in done.content
 
 

@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.django_db]
 DAY = date(2024, 3, 1)
 EXPIRES = date(2024, 9, 1)  # DAY + 6 months (R-VOU-2)
 LATE = EXPIRES + timedelta(days=1)
-API_DATE = "01 Sep 2024"  # the refusal's date, as the API's sentences write dates
+API_DATE = "1 Sep 2024"  # the refusal's date, as the API's sentences and every screen write dates
 PAGE_DATE = "1 Sep 2024"  # as the pages write them
 T = TypeVar("T")
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from accounts.models import User
+from core.words import possessive
 from customers.models import Customer
 from partners.models import Partner
 
@@ -235,7 +236,7 @@ def same_company(customer: Evidence, partner: Evidence) -> SameCompany:
     if gaps:
         doubt = (
             f"The same-company check could not be made with confidence: {'; '.join(gaps)}. "
-            f"Check that {partner.name} is not part of {customer.name}'s company."
+            f"Check that {partner.name} is not part of {possessive(customer.name)} company."
         )
     return SameCompany(evidence=(), doubt=doubt)
 

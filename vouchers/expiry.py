@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import StateConflict
+from core.words import date_text
 from vouchers.models import Voucher
 
 # The states the nightly job expires (vouchers.reminders.expire_vouchers).
@@ -43,7 +44,7 @@ def not_expired(today: date) -> Q:
 def expired_refusal(voucher: Voucher, consequence: str) -> StateConflict:
     """The R-VOU-2 refusal: "This voucher expired on 01 Sep 2024; <consequence>"."""
     return StateConflict(
-        f"This voucher expired on {voucher.expires_on:%d %b %Y}; {consequence}",
+        f"This voucher expired on {date_text(voucher.expires_on)}; {consequence}",
         rule="R-VOU-2",
         code="expired",
     )

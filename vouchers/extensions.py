@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
+from core.words import counted
 from vouchers.expiry import refuse_if_expired
 from vouchers.models import Extension, Voucher
 
@@ -58,7 +59,8 @@ def extension_request(*, voucher_id: int, user: User, reason: str) -> Extension:
             >= program.extension_max_count
         ):
             raise StateConflict(
-                f"A voucher can be extended {program.extension_max_count} time(s); that was used.",
+                f"A voucher can be extended {counted(program.extension_max_count, 'time')}; "
+                "that was used.",
                 rule="R-VOU-9",
                 code="used",
             )

@@ -14,6 +14,7 @@ from core.events import events_for
 from core.money import MoneyFormatError, parse_money
 from core.pages import add_refusal, require_scope
 from core.scopes import acting_user, has_scope
+from core.words import date_text
 from redemptions.forms import AmendForm, RequestForm
 from redemptions.models import PaymentRequest
 from redemptions.selectors import correction_of, payout_preview, requests_visible_to
@@ -42,7 +43,7 @@ def request_submit_page(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(
                 request,
                 f"{created.get_kind_display()} submitted; "
-                f"the review target is {created.due_by:%d %b %Y}.",
+                f"the review target is {date_text(created.due_by)}.",
             )
             return redirect("request-detail", pk=created.pk)
     return voucher_page(request, voucher, request_form=form, status=400)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.choices import Role
 from core.models import Event
+from core.words import counted
 from notifications.services import mail_enqueue
 from redemptions.models import PaymentRequest
 
@@ -53,7 +54,7 @@ def flag_overdue_reviews(*, today: date | None = None) -> int:
         mail_enqueue(
             kind="overdue_reviews",
             to=list(leads.values_list("email", flat=True)),
-            subject=f"{len(overdue)} payment request(s) passed their review target",
+            subject=f"{counted(len(overdue), 'payment request')} passed the review target",
             template="mail/overdue_reviews",
             context={
                 "requests": overdue,

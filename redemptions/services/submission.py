@@ -18,6 +18,7 @@ from core.choices import Role
 from core.errors import ApplicationError, StateConflict
 from core.events import event_record
 from core.models import Event
+from core.words import date_text
 from notifications.services import mail_enqueue
 from redemptions.documents import CheckedDocument, check_document, signature_party
 from redemptions.models import PaymentRequest, RequestDocument
@@ -54,7 +55,7 @@ def _check_signers(
         elif day < voucher.issued_on:
             fields[name] = [
                 "The document was signed before the voucher was issued "
-                f"({voucher.issued_on:%d %b %Y})."
+                f"({date_text(voucher.issued_on)})."
             ]
     if fields:
         raise ApplicationError(
@@ -256,7 +257,7 @@ def _notify_reviewers(request: PaymentRequest, *, changed: list[str] | None = No
         subject=(
             f"Answered: {what} for voucher {voucher.code}"
             if amended
-            else f"To review by {request.due_by:%d %b}: {what} for voucher {voucher.code}"
+            else f"To review by {date_text(request.due_by)}: {what} for voucher {voucher.code}"
         ),
         template="mail/request_to_review",
         context={
