@@ -5,11 +5,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import ApiToken
 from accounts.selectors import api_tokens_visible_to
@@ -20,6 +22,24 @@ from core.scopes import acting_user
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+
+@require_GET
+def session_state(request: HttpRequest) -> JsonResponse:
+    """Whether the browser's session is still signed in, and the CSRF token to send with
+    the next form: a page checks it before sending a form, so that a session that expired
+    while someone typed asks them to sign in again instead of dropping what they entered
+    (the token changes at sign-in, and the cookie that holds it is not readable by scripts)."""
+    return JsonResponse(
+        {"authenticated": request.user.is_authenticated, "csrf": get_token(request)}
+    )
+
+
+def signed_in_again(request: HttpRequest) -> HttpResponse:
+    """Where the sign-in opened from an expired form lands: the form waits in its tab."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={reverse('signed-in-again')}")
+    return render(request, "accounts/signed_in_again.html")
 
 
 # -- the signed-in user's API tokens ---------------------------------------------------------

@@ -91,6 +91,23 @@ class StateConflict(ApplicationError):
     default_code = "conflict"
 
 
+def refusals_joined(first: ApplicationError, second: ApplicationError) -> ApplicationError:
+    """Two refusals of one submission as one answer, so that a person corrects everything
+    in one round: every violation and field message of both; the second's rule and code
+    (the more specific, e.g. the document's) lead."""
+    fields: dict[str, list[str]] = {k: list(v) for k, v in first.fields.items()}
+    for key, messages in second.fields.items():
+        fields.setdefault(key, []).extend(messages)
+    return ApplicationError(
+        f"{first.message} {second.message}",
+        rule=second.rule or first.rule,
+        violations=[*first.violations, *second.violations],
+        fields=fields,
+        code=second.code,
+        status_code=max(first.status_code, second.status_code),
+    )
+
+
 def _field_messages(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, Mapping):
         out: dict[str, list[str]] = {}

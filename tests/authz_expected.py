@@ -48,6 +48,9 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "healthz": row(GET=EVERYONE),
     "login": row(GET=EVERYONE, POST=EVERYONE),
     "logout": row(POST=EVERYONE),
+    # Whether the session still signs in, and a fresh CSRF token: anyone may ask.
+    "session-state": row(GET=EVERYONE),
+    "signed-in-again": row(GET=ROLES),
     # Everyone's own API tokens. A token is its user's alone: the world's belongs to tenant
     # A's partner user, so every other user, whatever the role, gets 404 on it.
     "token-list": row(GET=ROLES),

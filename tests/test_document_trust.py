@@ -510,10 +510,8 @@ def test_a_scan_is_approved_only_once_both_signatures_are_confirmed(
         assert refused.json()["rule"] == "R-DOC-1"
         assert refused.json()["code"] == "signatures_not_checked"
         response = page.post(f"/review/{rid}/approve/")  # the box left unticked
-        assert (
-            "confirm that it carries both wet-ink signatures"
-            in page.get(f"/review/{rid}/").content.decode()
-        )
+        assert response.status_code == 400
+        assert "confirm that it carries both wet-ink signatures" in response.content.decode()
         assert PaymentRequest.objects.get(pk=rid).status == "submitted"
         assert not Payment.objects.exists()
 

@@ -19,6 +19,7 @@ from redemptions.forms import AmendForm, RequestForm
 from redemptions.models import PaymentRequest
 from redemptions.selectors import correction_of, payout_preview, requests_visible_to
 from redemptions.services import request_amend, request_submit
+from redemptions.services.submission import document_refusal
 from vouchers.expiry import voucher_expired
 from vouchers.models import Voucher
 from vouchers.pages import page_voucher, voucher_page
@@ -46,6 +47,15 @@ def request_submit_page(request: HttpRequest, code: str) -> HttpResponse:
                 f"the review target is {date_text(created.due_by)}.",
             )
             return redirect("request-detail", pk=created.pk)
+    elif form.cleaned_data.get("document") is not None:
+        # The fields were refused by the form: say now too what is wrong with the file.
+        refusal = document_refusal(
+            voucher=voucher,
+            kind=form.cleaned_data.get("kind", ""),
+            upload=form.cleaned_data["document"],
+        )
+        if refusal is not None:
+            add_refusal(form, refusal)
     return voucher_page(request, voucher, request_form=form, status=400)
 
 

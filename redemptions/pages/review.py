@@ -86,7 +86,18 @@ def _open(request: HttpRequest, pk: int) -> PaymentRequest:
 @login_required
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     require_scope(request, "requests:review")
-    item = _open(request, pk)
+    return _review_page(request, _open(request, pk))
+
+
+def _review_page(
+    request: HttpRequest,
+    item: PaymentRequest,
+    *,
+    refusal: ApplicationError | None = None,
+    posted: Any = None,
+) -> HttpResponse:
+    """The review screen; after a refused decision, with the refusal on top and what the
+    reviewer typed still in its box."""
     voucher = item.voucher
     calendar = BusinessCalendar.for_program(voucher.program)
     today = timezone.localdate()
@@ -107,8 +118,11 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "flags": request_flags(item),
         "signatures": signature_rows(document),
         "combined": combined_view(voucher, viewer_partner=None),  # staff see every part
+        "refusal": refusal,
+        "posted": posted or {},
     }
-    return render(request, "redemptions/review.html", context)
+    status = refusal.status_code if refusal else 200
+    return render(request, "redemptions/review.html", context, status=status)
 
 
 def signature_rows(document: RequestDocument | None) -> list[dict[str, Any]]:
@@ -194,8 +208,7 @@ def decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     try:
         ACTIONS[what](item.pk, acting_user(request), request.POST)
     except ApplicationError as exc:
-        messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
-        return redirect("review-detail", pk=item.pk)
+        return _review_page(request, _open(request, pk), refusal=exc, posted=request.POST)
     messages.success(request, DONE[what])
     if what in ("approve", "reject", "ask"):
         return redirect("review-queue")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.calendar import BusinessCalendar
 from core.choices import Role
-from core.errors import ApplicationError, StateConflict
+from core.errors import ApplicationError, StateConflict, refusals_joined
 from core.events import event_record
 from core.models import Event
 from core.words import date_text
@@ -63,6 +63,53 @@ def _check_signers(
             rule="R-DOC-1",
             fields=fields,
         )
+
+
+def document_refusal(*, voucher: Voucher, kind: str, upload: Any) -> ApplicationError | None:
+    """What R-DOC-1 says of an upload on its own, for a form whose fields were refused
+    before the service ran: both are then shown in one round."""
+    if kind not in KIND_TEMPLATE:
+        return None
+    try:
+        check_document(
+            upload=upload, voucher_code=voucher.code, template_id=template_id(KIND_TEMPLATE[kind])
+        )
+    except ApplicationError as exc:
+        return exc
+    return None
+
+
+def _check_fields(
+    *,
+    voucher: Voucher,
+    kind: str,
+    sow_value: Decimal | None,
+    customer_signer: str,
+    customer_signed_on: date,
+    partner_signer: str,
+    partner_signed_on: date,
+    today: date,
+) -> None:
+    if kind == PaymentRequest.Kind.INITIAL:
+        if sow_value is None or sow_value <= 0:
+            raise ApplicationError(
+                "Enter the SOW value in USD.",
+                rule="R-RED-1",
+                fields={"sow_value": ["Enter the SOW value, more than zero."]},
+            )
+    elif sow_value is not None:
+        raise ApplicationError(
+            "The SOW value belongs to the initial request only.",
+            fields={"sow_value": ["Leave empty for the final request."]},
+        )
+    _check_signers(
+        voucher=voucher,
+        customer_signer=customer_signer,
+        customer_signed_on=customer_signed_on,
+        partner_signer=partner_signer,
+        partner_signed_on=partner_signed_on,
+        today=today,
+    )
 
 
 def _require_redeemable(voucher: Voucher, user: User, today: date) -> None:
@@ -140,29 +187,30 @@ def request_submit(
     _require_redeemable(voucher, user, today)
     _require_sequence(voucher, kind)
     _attempt_for(voucher, kind)
-    if kind == PaymentRequest.Kind.INITIAL:
-        if sow_value is None or sow_value <= 0:
-            raise ApplicationError(
-                "Enter the SOW value in USD.",
-                rule="R-RED-1",
-                fields={"sow_value": ["Enter the SOW value, more than zero."]},
-            )
-    elif sow_value is not None:
-        raise ApplicationError(
-            "The SOW value belongs to the initial request only.",
-            fields={"sow_value": ["Leave empty for the final request."]},
+    # The fields and the document are refused together, in one answer: someone who must
+    # correct a date should also hear now that the file is not the signed template.
+    field_refusal: ApplicationError | None = None
+    try:
+        _check_fields(
+            voucher=voucher,
+            kind=kind,
+            sow_value=sow_value,
+            customer_signer=customer_signer,
+            customer_signed_on=customer_signed_on,
+            partner_signer=partner_signer,
+            partner_signed_on=partner_signed_on,
+            today=today,
         )
-    _check_signers(
-        voucher=voucher,
-        customer_signer=customer_signer,
-        customer_signed_on=customer_signed_on,
-        partner_signer=partner_signer,
-        partner_signed_on=partner_signed_on,
-        today=today,
-    )
-    checked = check_document(
-        upload=upload, voucher_code=voucher.code, template_id=template_id(KIND_TEMPLATE[kind])
-    )
+    except ApplicationError as exc:
+        field_refusal = exc
+    try:
+        checked = check_document(
+            upload=upload, voucher_code=voucher.code, template_id=template_id(KIND_TEMPLATE[kind])
+        )
+    except ApplicationError as exc:
+        raise exc if field_refusal is None else refusals_joined(field_refusal, exc) from None
+    if field_refusal is not None:
+        raise field_refusal
 
     calendar = BusinessCalendar.for_program(voucher.program)
     stored: RequestDocument | None = None
