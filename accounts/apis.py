@@ -108,6 +108,8 @@ class UserViewSet(
     """Users with one role each; program managers create them."""
 
     serializer_class = UserSerializer
+    search_fields = ["username", "email", "first_name", "last_name"]
+    ordering_fields = ["username", "date_joined", "role"]
     scope_map = {"GET": "users:read", "POST": "users:write"}
     filterset_fields = ["role"]
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 from django.db.models import QuerySet
 from django_filters.rest_framework import BooleanFilter, DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 
@@ -82,3 +83,90 @@ class StrictFilterBackend(DjangoFilterBackend):
             if errors:
                 raise ValidationError(errors)
         return cast("QuerySet[Any]", super().filter_queryset(request, queryset, view))
+
+
+MAX_SEARCH = 100
+
+
+def _single(request: Request, name: str) -> str | None:
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ValidationError({name: ["Give this parameter once."]})
+    return values[0]
+
+
+class StrictSearchFilter(SearchFilter):
+    """`search`: free text over the names and codes a person would type (api.md), on the
+    lists whose view names `search_fields`; each word must match one of them. Empty, given
+    twice or longer than 100 characters is a 400."""
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        raw = _single(request, self.search_param)
+        if raw is None:
+            return []
+        if not raw.strip():
+            raise ValidationError({self.search_param: ["Type something to search for."]})
+        if len(raw) > MAX_SEARCH:
+            raise ValidationError({self.search_param: [f"At most {MAX_SEARCH} characters."]})
+        return super().get_search_terms(request)
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: Any
+    ) -> QuerySet[Any]:
+        if not getattr(view, "search_fields", None):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        if not getattr(view, "search_fields", None):
+            return []
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["description"] = (
+                "Free text over the names and codes a person types (customer, partner, "
+                "voucher code, TPID); every word must match."
+            )
+            parameter["schema"].update({"minLength": 1, "maxLength": MAX_SEARCH, "pattern": r"\S"})
+        return parameters
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`ordering`: a comma-separated list of the view's `ordering_fields`, each optionally
+    prefixed with `-`; an unknown field is a 400 (DRF would ignore it silently)."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        raw = _single(request, self.ordering_param)
+        if raw is None:
+            return self.get_default_ordering(view)
+        allowed = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
+        terms = [term.strip() for term in raw.split(",")]
+        unknown = [t for t in terms if not t or t.lstrip("-") not in allowed]
+        if unknown:
+            raise ValidationError(
+                {self.ordering_param: [f"Order by one of: {', '.join(sorted(allowed))}."]}
+            )
+        return [*terms, "pk"] if "pk" not in terms and "-pk" not in terms else terms
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: Any
+    ) -> QuerySet[Any]:
+        if not getattr(view, "ordering_fields", None):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        fields = getattr(view, "ordering_fields", None)
+        if not fields:
+            return []
+        choices = sorted({*fields, *(f"-{f}" for f in fields)})
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Sort by this field; `-` first for descending.",
+                "schema": {"type": "string", "enum": choices},
+            }
+        ]

@@ -31,6 +31,8 @@ class CustomerViewSet(
     lookup_field = "tpid"
     lookup_value_regex = r"[^/]+"
     filterset_class = CustomerFilter
+    search_fields = ["tpid", "name", "company"]
+    ordering_fields = ["tpid", "name", "country"]
     scope_map = {
         "GET": "customers:read",
         "POST": "customers:write",

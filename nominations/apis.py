@@ -77,6 +77,8 @@ class NominationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     serializer_class = NominationSerializer
     filterset_class = NominationFilter
+    search_fields = ["customer__name", "customer__tpid", "nominated_by__username"]
+    ordering_fields = ["created_at", "expected_close_date", "deal_value", "status"]
     scope_map = {"GET": "nominations:read", "POST": "nominations:write"}
     action_scopes = {
         "approve": "nominations:decide",

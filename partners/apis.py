@@ -31,6 +31,8 @@ class PartnerViewSet(
     lookup_field = "partner_id"
     lookup_value_regex = r"[^/]+"
     filterset_class = PartnerFilter
+    search_fields = ["partner_id", "name", "company"]
+    ordering_fields = ["partner_id", "name", "country"]
     scope_map = {
         "GET": "partners:read",
         "POST": "partners:write",

@@ -62,6 +62,14 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     """Payments, scoped: a partner its own. A row exists from the moment its request is approved."""
 
     serializer_class = PaymentSerializer
+    search_fields = [
+        "voucher__code",
+        "voucher__customer__name",
+        "partner__name",
+        "partner__partner_id",
+        "batch__reference",
+    ]
+    ordering_fields = ["approved_on", "amount_usd", "amount_local", "status", "expected_on"]
     scope_map = {"GET": "payments:read"}
     filterset_fields = ["status", "kind", "currency"]
 
@@ -128,6 +136,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     paid (R-PAY-2)."""
 
     serializer_class = BatchSerializer
+    search_fields = ["reference"]
+    ordering_fields = ["created_at", "confirmed_at", "status"]
     scope_map = {"GET": "payments:manage", "POST": "payments:manage"}
 
     def selector(self, user: Any) -> QuerySet[PaymentBatch]:
@@ -170,6 +180,8 @@ class DisputeViewSet(
     """Partners dispute a decision or payment; reviewers work the dispute queue (R-PAY-5)."""
 
     serializer_class = DisputeSerializer
+    search_fields = ["request__voucher__code", "partner__name", "partner__partner_id", "text"]
+    ordering_fields = ["opened_at", "resolved_at", "status"]
     scope_map = {"GET": "disputes:read", "POST": "disputes:open"}
     action_scopes = {"resolve": "disputes:resolve"}
     filterset_fields = ["status"]

@@ -46,6 +46,14 @@ class PaymentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
 
     serializer_class = PaymentRequestSerializer
     filterset_class = RequestFilter
+    search_fields = [
+        "voucher__code",
+        "voucher__customer__name",
+        "voucher__customer__tpid",
+        "voucher__partner__name",
+        "voucher__partner__partner_id",
+    ]
+    ordering_fields = ["submitted_at", "due_by", "decided_at", "status", "kind", "payout_amount"]
     scope_map = {"GET": "requests:read"}
     action_scopes = {
         "amend": "requests:submit",
@@ -155,6 +163,14 @@ class ReviewQueueViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     serializer_class = PaymentRequestSerializer
     filterset_class = ReviewQueueFilter
+    search_fields = [
+        "voucher__code",
+        "voucher__customer__name",
+        "voucher__customer__tpid",
+        "voucher__partner__name",
+        "voucher__partner__partner_id",
+    ]
+    ordering_fields = ["due_by", "submitted_at", "kind"]
     scope_map = {"GET": "requests:review"}
 
     def selector(self, user: Any) -> QuerySet[PaymentRequest]:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("requests/<int:pk>/", partner.request_detail, name="request-detail"),
     path("requests/<int:pk>/amend/", partner.request_amend_page, name="request-amend"),
     path("review/", review.queue, name="review-queue"),
+    path("review/history/", review.history, name="review-history"),
     path("review/<int:pk>/", review.review, name="review-detail"),
     path(
         "review/<int:pk>/documents/<int:version>/",

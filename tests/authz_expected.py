@@ -74,6 +74,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "request-amend": row(POST=own(PART)),
     # The review screens need requests:review, which program managers do not hold.
     "review-queue": row(GET={REV}),
+    "review-history": row(GET={REV}),
     "review-detail": row(GET={REV}),
     "review-document": row(GET={REV}),
     "review-decide": row(POST={REV}),

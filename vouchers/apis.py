@@ -52,6 +52,14 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 
     serializer_class = VoucherSerializer
     filterset_class = VoucherFilter
+    search_fields = [
+        "code",
+        "customer__name",
+        "customer__tpid",
+        "partner__name",
+        "partner__partner_id",
+    ]
+    ordering_fields = ["code", "value", "issued_on", "expires_on", "status", "paid_total"]
     lookup_field = "code"
     lookup_value_regex = r"[^/]+"
     scope_map = {"GET": "vouchers:read"}
@@ -173,6 +181,8 @@ class ExtensionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     """Reviewer: extension requests and their decisions (R-VOU-9)."""
 
     serializer_class = ExtensionSerializer
+    search_fields = ["voucher__code", "voucher__customer__name", "voucher__customer__tpid"]
+    ordering_fields = ["requested_at", "status", "days"]
     scope_map = {"GET": "extensions:decide", "POST": "extensions:decide"}
     filterset_fields = ["status"]
 

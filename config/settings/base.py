@@ -333,7 +333,11 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.PortalAutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["core.api_lists.StrictFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "core.api_lists.StrictFilterBackend",
+        "core.api_lists.StrictSearchFilter",
+        "core.api_lists.StrictOrderingFilter",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api_lists.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",

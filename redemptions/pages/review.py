@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from core.calendar import BusinessCalendar
 from core.errors import ApplicationError
 from core.events import events_for
+from core.listing import listing as listing_of
 from core.pages import require_scope
 from core.paging import CappedPaginator
 from core.scopes import acting_user
@@ -81,6 +82,39 @@ def _open(request: HttpRequest, pk: int) -> PaymentRequest:
         .prefetch_related("documents"),
         pk=pk,
     )
+
+
+HISTORY_SEARCH = [
+    "voucher__code",
+    "voucher__customer__name",
+    "voucher__customer__tpid",
+    "voucher__partner__name",
+    "voucher__partner__partner_id",
+]
+HISTORY_COLUMNS = {
+    "decided": "decided_at",
+    "submitted": "submitted_at",
+    "customer": "voucher__customer__name",
+    "partner": "voucher__partner__name",
+    "status": "status",
+    "paid": "payout_amount",
+}
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    """A reviewer's own decisions, newest first: what they approved or rejected and why,
+    to answer a partner's call or a dispute (R-REV-2)."""
+    require_scope(request, "requests:review")
+    mine = (
+        requests_visible_to(acting_user(request))
+        .filter(decided_by=acting_user(request))
+        .order_by("-decided_at", "-pk")
+    )
+    decided, listing = listing_of(request, mine, search=HISTORY_SEARCH, columns=HISTORY_COLUMNS)
+    number = request.GET.get("page")
+    page = CappedPaginator(decided, 50, page=number).get_page(number)
+    return render(request, "redemptions/history.html", {"page": page, "listing": listing})
 
 
 @login_required
