@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
+from django.views import defaults
 
 from core.handlers import NOT_FOUND, is_api
 
@@ -79,3 +80,20 @@ class KeptFormMiddleware:
             return response
         response.status_code, response["Location"] = 302, location
         return response
+
+
+class ProductNotFoundMiddleware:
+    """`make run` keeps DEBUG for tracebacks, but a 404 there is the product's own page,
+    as in production: Django's DEBUG page would list every URL pattern to anyone who
+    opens another organisation's voucher. Add `?debug404=1` to see Django's page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 404 or is_api(request) or "debug404" in request.GET:
+            return response
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        return defaults.page_not_found(request, Http404())

@@ -131,3 +131,28 @@ def test_the_draft_script_and_session_dialog_are_on_every_page(world: Any, day: 
     assert 'src="/static/js/keepform.js"' in text and 'id="session-dialog"' in text
     assert "data-keep-form" in text
     assert "/login/?next=/session/signed-in-again/" in text
+
+
+def test_a_missing_page_is_the_product_s_even_with_debug(world: Any, settings: Any) -> None:
+    """`make run` runs with DEBUG; another organisation's voucher is still the portal's
+    own 404 page, not Django's list of every URL pattern."""
+    settings.DEBUG = True
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "core.middleware.ProductNotFoundMiddleware"]
+    stranger = as_user(world["customer"])
+    from tests.factories import CustomerFactory, issue_voucher, user_for_role
+
+    with time_machine.travel(DAY, tick=False):
+        other = issue_voucher(
+            world["voucher"].program,
+            CustomerFactory(),
+            user_for_role("field_rep"),
+            world["pm"],
+        )
+        for path in (f"/vouchers/{other.code}/", "/no-such-page/"):
+            page = stranger.get(path)
+            text = page.content.decode()
+            assert page.status_code == 404, path
+            assert "There is nothing at this address for your account" in text
+            assert "URLconf" not in text and "urlpatterns" not in text
+        api = stranger.get(f"/api/v1/vouchers/{other.code}/")
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
