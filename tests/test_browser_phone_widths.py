@@ -264,6 +264,7 @@ def pages_for(login: str, ids: dict[str, Any]) -> list[Visit]:
         ],
         "qtm": [
             Visit("review queue", url("review-queue")),
+            Visit("your decisions", url("review-history")),
             Visit("review", url("review-detail", ids["review"])),
             Visit("extensions", url("extension-list")),
             Visit("extensions decided", url("extension-list", query="?status=approved")),
