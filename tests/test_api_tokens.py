@@ -416,7 +416,8 @@ def test_the_page_lists_ones_own_tokens_and_never_a_key(partner: User) -> None:
     html = page.content.decode()
     token = partner.api_tokens.get()
     assert f"{token.prefix}…" in html and "nightly export" in html
-    assert token.expires_at.strftime("%Y-%m-%d %H:%M") in html and "never" not in html
+    expires = timezone.localtime(token.expires_at)
+    assert f"{expires.day} {expires:%b %Y, %H:%M}" in html and "never" not in html
     assert key not in html and key[12:20] not in html
     assert "someone else" not in html and other_key[:12] not in html
 
