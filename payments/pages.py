@@ -12,12 +12,29 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
+from core.listing import listing as listing_of
 from core.money import MoneyFormatError, parse_money
 from core.pages import require_scope
 from core.scopes import acting_user, has_scope
 from payments.models import Dispute, Payment, PaymentBatch
 from payments.selectors import disputes_visible_to, payments_visible_to
 from payments.services import batch_confirm, batch_csv, batch_export, dispute_open, dispute_resolve
+
+PAYMENT_SEARCH = [
+    "voucher__code",
+    "voucher__customer__name",
+    "partner__name",
+    "partner__partner_id",
+    "batch__reference",
+]
+PAYMENT_COLUMNS = {
+    "approved": "approved_on",
+    "partner": "partner__name",
+    "voucher": "voucher__code",
+    "usd": "amount_usd",
+    "local": "amount_local",
+    "status": "status",
+}
 
 
 @login_required
@@ -33,12 +50,19 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         .order_by("-month")
     )
     totals = payments.aggregate(usd=Sum("amount_usd"))
-    page = Paginator(payments.order_by("-approved_on", "-id"), 50).get_page(request.GET.get("page"))
+    rows, listing = listing_of(
+        request,
+        payments.select_related("partner", "batch").order_by("-approved_on", "-id"),
+        search=PAYMENT_SEARCH,
+        columns=PAYMENT_COLUMNS,
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "payments/list.html",
         {
             "page": page,
+            "listing": listing,
             "months": months,
             "total_usd": totals["usd"] or Decimal("0"),
             "pending_usd": payments.filter(status=Payment.Status.PENDING).aggregate(

@@ -116,3 +116,27 @@ def test_the_reviewer_history_page_searches_and_sorts(decided: Any) -> None:
     none = page.get("/review/history/", {"q": "zzz", "sort": "nonsense"})
     assert none.status_code == 200 and "None of your decisions matches" in none.content.decode()
     assert "Your decisions" in page.get("/review/").content.decode()
+
+
+def test_voucher_queue_and_payment_pages_search_and_sort(decided: Any) -> None:
+    pm = as_user(decided["pm"])
+    vouchers = pm.get("/vouchers/", {"q": "fabrikam"}).content.decode()
+    assert "Fabrikam" in vouchers and "Contoso" not in vouchers
+    by_customer = pm.get("/vouchers/", {"sort": "-customer"}).content.decode()
+    assert by_customer.index("Northwind") < by_customer.index("Contoso")
+    assert 'aria-sort="descending"' in by_customer
+    # The status filters keep the search.
+    assert (
+        "status=claimed&amp;q=fabrikam" in vouchers or "q=fabrikam&amp;status=claimed" in vouchers
+    )
+    assert "No voucher matches “zzz”" in pm.get("/vouchers/", {"q": "zzz"}).content.decode()
+
+    payments = pm.get("/payments/", {"q": "northwind"}).content.decode()
+    assert "Northwind" in payments and "Contoso</span>" not in payments
+    sorted_payments = pm.get("/payments/", {"sort": "partner"})
+    assert sorted_payments.status_code == 200
+
+    queue = as_user(decided["me"]).get("/review/", {"q": "contoso", "sort": "due"})
+    text = queue.content.decode()
+    assert queue.status_code == 200 and "No open request matches “contoso”" in text
+    assert 'name="q" value="contoso"' in text  # the filter bar keeps the search

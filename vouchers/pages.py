@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from core.choices import Role
 from core.errors import ApplicationError
 from core.events import events_for
+from core.listing import listing as listing_of
 from core.pages import add_refusal, require_scope
 from core.paging import CappedPaginator
 from core.ratelimit import rate_limit
@@ -51,6 +52,23 @@ def page_voucher(request: HttpRequest, code: str) -> Voucher:
         raise Http404(exc.message) from exc
 
 
+VOUCHER_SEARCH = [
+    "code",
+    "customer__name",
+    "customer__tpid",
+    "partner__name",
+    "partner__partner_id",
+]
+VOUCHER_COLUMNS = {
+    "code": "code",
+    "customer": "customer__name",
+    "value": "value",
+    "paid": "paid_total",
+    "expires": "expires_on",
+    "status": "status",
+}
+
+
 @login_required
 def voucher_list(request: HttpRequest) -> HttpResponse:
     require_scope(request, "vouchers:read")
@@ -61,8 +79,11 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
     is_partner = has_scope(acting_user(request), "vouchers:claim")
     if is_partner:
         qs = qs.prefetch_related("payment_requests")
+    qs, listing = listing_of(
+        request, qs.order_by("expires_on", "id"), search=VOUCHER_SEARCH, columns=VOUCHER_COLUMNS
+    )
     number = request.GET.get("page")
-    page = CappedPaginator(qs.order_by("expires_on", "id"), 50, page=number).get_page(number)
+    page = CappedPaginator(qs, 50, page=number).get_page(number)
     today = timezone.localdate()
     steps = partner_next_steps(page) if is_partner else [(v, "") for v in page]
     # R-VOU-2: an expired voucher, marked by the nightly job or not yet, shows no next step.
@@ -73,6 +94,7 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
+            "listing": listing,
             "is_partner": is_partner,
             "status": status,
             "statuses": Voucher.Status.choices,

@@ -50,8 +50,11 @@ def sla_state(request: PaymentRequest, calendar: BusinessCalendar, today: Any) -
 def queue(request: HttpRequest) -> HttpResponse:
     require_scope(request, "requests:review")
     filterset = ReviewQueueFilter(request.GET, queryset=review_queue(acting_user(request)))
+    rows_qs, listing = listing_of(
+        request, filterset.qs, search=HISTORY_SEARCH, columns=QUEUE_COLUMNS
+    )
     number = request.GET.get("page")
-    page = CappedPaginator(filterset.qs, 50, page=number).get_page(number)
+    page = CappedPaginator(rows_qs, 50, page=number).get_page(number)
     today = timezone.localdate()
     calendars: dict[int, BusinessCalendar] = {}
     rows = []
@@ -67,6 +70,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
+            "listing": listing,
             "filter": filterset,
             "today": today,
             "kinds": PaymentRequest.Kind.choices,
@@ -84,6 +88,13 @@ def _open(request: HttpRequest, pk: int) -> PaymentRequest:
     )
 
 
+QUEUE_COLUMNS = {
+    "due": "due_by",
+    "customer": "voucher__customer__name",
+    "partner": "voucher__partner__name",
+    "value": "voucher__value",
+    "status": "status",
+}
 HISTORY_SEARCH = [
     "voucher__code",
     "voucher__customer__name",
