@@ -142,12 +142,15 @@ def test_review_asks_partner_amends_reviewer_approves_payment_shows(
     page.goto(f"{live_server.url}/review/{request.pk}/")
     assert "Page 2 lists them" in page.locator("#partner-answer").inner_text()
     # Approving asks first, with the amount and the partner; Cancel sends nothing.
-    page.get_by_role("button", name="Approve and pay $15,000.00").click()
+    # The decision bar stays in view above the document; its button is the form's.
+    page.get_by_role("region", name="Decision").get_by_role(
+        "button", name="Approve and pay $15,000.00"
+    ).click()
     dialog = page.get_by_role("dialog")
     assert "pay Adatum $15,000.00 USD, in EUR" in dialog.inner_text()
     dialog.get_by_role("button", name="Cancel").click()
     assert PaymentRequest.objects.get(pk=request.pk).status == "submitted"
-    page.get_by_role("button", name="Approve and pay $15,000.00").click()
+    page.locator("#decide").get_by_role("button", name="Approve and pay $15,000.00").click()
     dialog.get_by_role("button", name="Approve and pay $15,000.00").click()
     page.get_by_text("Approved; the payment was created").wait_for()
 
