@@ -27,6 +27,13 @@ PAYMENT_SEARCH = [
     "partner__partner_id",
     "batch__reference",
 ]
+DISPUTE_SEARCH = [
+    "request__voucher__code",
+    "request__voucher__customer__name",
+    "partner__name",
+    "partner__partner_id",
+    "text",
+]
 PAYMENT_COLUMNS = {
     "approved": "approved_on",
     "partner": "partner__name",
@@ -149,16 +156,30 @@ def batch_confirm_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def dispute_list(request: HttpRequest) -> HttpResponse:
+    """Disputes by status, searchable; open ones oldest first, the order to work them in
+    (R-PAY-5), decided ones newest first."""
     require_scope(request, "disputes:read")
     status = request.GET.get("status", "open")
-    disputes = disputes_visible_to(acting_user(request)).select_related("request__voucher")
+    disputes = disputes_visible_to(acting_user(request)).select_related(
+        "request__voucher", "request__voucher__customer"
+    )
     if status in Dispute.Status.values:
         disputes = disputes.filter(status=status)
+    oldest_first = status == Dispute.Status.OPEN
+    disputes, listing = listing_of(
+        request,
+        disputes.order_by("opened_at" if oldest_first else "-opened_at", "pk"),
+        search=DISPUTE_SEARCH,
+        columns={},
+    )
+    page = Paginator(disputes, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "payments/disputes.html",
         {
-            "disputes": disputes,
+            "page": page,
+            "disputes": page.object_list,
+            "listing": listing,
             "status": status,
             "statuses": Dispute.Status.choices,
             "can_resolve": has_scope(acting_user(request), "disputes:resolve"),

@@ -140,3 +140,21 @@ def test_voucher_queue_and_payment_pages_search_and_sort(decided: Any) -> None:
     text = queue.content.decode()
     assert queue.status_code == 200 and "No open request matches “contoso”" in text
     assert 'name="q" value="contoso"' in text  # the filter bar keeps the search
+
+
+def test_disputes_are_searched_and_paged(decided: Any) -> None:
+    from payments.services import dispute_open
+
+    with time_machine.travel(DAY, tick=False):
+        for name in ("Contoso", "Fabrikam"):
+            dispute_open(
+                user=decided["partner"],
+                request_id=decided["requests"][name].pk,
+                text=f"About {name}'s payment.",
+            )
+        reviewer = as_user(decided["me"])
+        text = reviewer.get("/disputes/", {"q": "fabrikam"}).content.decode()
+        everything = reviewer.get("/disputes/").content.decode()
+    assert "About Fabrikam" in text and "About Contoso" not in text
+    # Open disputes, oldest first: the order to work them in.
+    assert everything.index("About Contoso") < everything.index("About Fabrikam")
