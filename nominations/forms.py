@@ -22,11 +22,19 @@ def open_programs() -> Any:
     )
 
 
+class CustomerChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A customer a field rep added and no program manager verified yet says so (R-ELIG-8)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        label = str(obj)
+        return label if obj.is_verified else f"{label} · unverified"
+
+
 class NominationForm(forms.Form):
     program = forms.ModelChoiceField(
         queryset=Program.objects.none(), to_field_name="code", empty_label=None
     )
-    customer = forms.ModelChoiceField(
+    customer = CustomerChoiceField(
         queryset=Customer.objects.none(), to_field_name="tpid", empty_label="Choose a customer…"
     )
     offer = forms.ChoiceField(widget=forms.RadioSelect)

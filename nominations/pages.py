@@ -12,6 +12,7 @@ from core.errors import ApplicationError
 from core.events import events_for
 from core.pages import add_refusal, require_scope
 from core.scopes import acting_user, has_scope
+from customers.selectors import customers_awaiting_verification
 from nominations.forms import CloseDealForm, NominationForm, RejectForm
 from nominations.models import Nomination
 from nominations.rules import Evaluation
@@ -24,6 +25,8 @@ from nominations.services import (
     nomination_create,
     nomination_reject,
 )
+
+UNVERIFIED_SHOWN = 50
 
 
 def _nomination(request: HttpRequest, pk: int) -> Nomination:
@@ -41,6 +44,8 @@ def nomination_list(request: HttpRequest) -> HttpResponse:
     if deciding:
         qs = qs.order_by("expected_close_date", "created_at")  # the most urgent first
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # R-ELIG-8: customers field reps added wait for a program manager's verification.
+    unverified = customers_awaiting_verification().order_by("created_at") if deciding else None
     return render(
         request,
         "nominations/list.html",
@@ -50,6 +55,8 @@ def nomination_list(request: HttpRequest) -> HttpResponse:
             "statuses": Nomination.Status.choices,
             "deciding": deciding,
             "reject_form": RejectForm(),
+            "unverified": unverified[:UNVERIFIED_SHOWN] if unverified is not None else [],
+            "unverified_count": unverified.count() if unverified is not None else 0,
         },
     )
 
@@ -81,7 +88,9 @@ def nomination_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("nomination-detail", pk=nomination.pk)
     else:
-        form = NominationForm(user=acting_user(request), initial={"agreement_type": "new"})
+        # Back from adding a customer not yet in the portal: that customer is chosen.
+        initial = {"agreement_type": "new", "customer": request.GET.get("customer", "")}
+        form = NominationForm(user=acting_user(request), initial=initial)
     return render(request, "nominations/new.html", {"form": form})
 
 
@@ -110,6 +119,7 @@ def nomination_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": events_for("nomination", nomination.pk),
             "voucher": getattr(nomination, "voucher", None),
             "deciding": has_scope(acting_user(request), "nominations:decide"),
+            "verifying": has_scope(acting_user(request), "customers:verify"),
             "reject_form": RejectForm(),
         },
     )
@@ -124,7 +134,7 @@ def nomination_approve_page(request: HttpRequest, pk: int) -> HttpResponse:
         nomination_approve(nomination_id=nomination.pk, user=acting_user(request))
         messages.success(request, f"Approved the nomination of {nomination.customer.name}.")
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
     if request.POST.get("from") == "queue":
         return redirect("nomination-list")
     return redirect("nomination-detail", pk=nomination.pk)

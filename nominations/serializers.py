@@ -42,6 +42,11 @@ class NominationSerializer(ModelSerializer):
     program = StrictCharField(source="program.code")
     customer = StrictCharField(source="customer.tpid")
     customer_name = StrictCharField(source="customer.name")
+    customer_verification = StrictCharField(
+        source="customer.verification",
+        help_text="`unverified`: a field rep added the customer; a program manager must "
+        "verify it before the nomination can be approved (R-ELIG-8).",
+    )
     offer = StrictCharField(source="offer.code")
     nominated_by = StrictCharField(source="nominated_by.username")
     voucher = serializers.SerializerMethodField()
@@ -55,6 +60,7 @@ class NominationSerializer(ModelSerializer):
             "program",
             "customer",
             "customer_name",
+            "customer_verification",
             "offer",
             "workloads",
             "deal_value",

@@ -176,6 +176,17 @@ def nomination_approve(*, nomination_id: int, user: User) -> Nomination:
                 "approval can be approved.",
                 code="not_submitted",
             )
+        if not nomination.customer.is_verified:
+            # R-ELIG-8 (our decision, docs/decisions.md): the facts the rules checked came
+            # from the field rep who added the customer; a program manager confirms them
+            # before anything is approved on them.
+            raise StateConflict(
+                f"{nomination.customer.name} (TPID {nomination.customer.tpid}) was added by a "
+                "field rep and is not verified yet: verify the customer first, then approve "
+                "the nomination.",
+                rule="R-ELIG-8",
+                code="customer_unverified",
+            )
         before = nomination.status
         nomination.approve()
         nomination.decided_by = user

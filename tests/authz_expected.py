@@ -90,6 +90,10 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "export": row(GET={PM}),
     "rep-board": row(GET={REP}),
     "import-list": row(GET={PM, REP}, POST={PM, REP}),
+    # A field rep adds a customer not yet in the portal (unverified); a program manager
+    # verifies it (R-ELIG-8).
+    "customer-new": row(GET={PM, REP}, POST={PM, REP}),
+    "customer-verify": row(POST={PM}),
     # An import job is its uploader's alone: a program manager gets 404 on a rep's job too.
     "import-detail": row(GET=own(REP)),
     "import-commit": row(POST=own(REP)),
@@ -114,7 +118,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "api:user-detail": row(GET={PM}),  # even one's own row needs users:read
     "api:program-list": row(GET=ROLES),
     "api:program-detail": row(GET=ROLES),
-    "api:customer-list": row(GET={PM, REP, REV, CUST}, POST={PM}),
+    "api:customer-list": row(GET={PM, REP, REV, CUST}, POST={PM, REP}),
+    "api:customer-verify": row(POST={PM}),
     "api:customer-detail": row(GET={PM, REP, REV, *own(CUST)}, PUT={PM}, PATCH={PM}),
     "api:partner-list": row(GET=ROLES, POST={PM}),
     # Customers read every FastTrack Ready partner (the directory); a partner only itself.

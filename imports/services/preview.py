@@ -17,6 +17,7 @@ from core.choices import LicensingChannel, Role
 from core.errors import RuleViolation, Violation
 from core.scopes import effective_role
 from customers.models import Customer
+from customers.selectors import customers_visible_to
 from imports.models import ImportJob
 from imports.parsing import FORMAT, REQUIRED_COLUMNS, RowValues, parse_row, read_table
 from nominations.models import Nomination
@@ -257,7 +258,9 @@ def import_preview(*, user: User, program: Program, upload: File[Any]) -> Import
     required = (*REQUIRED_COLUMNS, "nominated_by") if manager else REQUIRED_COLUMNS
     table = read_table(upload, required=required)
     tpids = {cells.get("customer_tpid", "") for _, cells in table.rows} - {""}
-    customers = {c.tpid: c for c in Customer.objects.filter(tpid__in=tpids)}
+    # A rep imports for the customers the rep may nominate: another rep's unverified
+    # addition is unknown here, as in the nomination form (R-ELIG-8).
+    customers = {c.tpid: c for c in customers_visible_to(user).filter(tpid__in=tpids)}
     names = {cells.get("nominated_by", "") for _, cells in table.rows} - {""}
     preview = _Preview(
         user=user,
