@@ -64,6 +64,10 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "nomination-new": row(GET={REP}, POST={REP}),
     "nomination-check": row(POST={REP}),
     "nomination-detail": row(GET={PM, REV, *own(REP)}),  # a field rep sees own nominations
+    # Only the nominating rep edits or withdraws, while it awaits approval (R-ELIG-9); the
+    # world's nomination is issued, so the edit page sends its rep back to the nomination.
+    "nomination-edit": row(GET=own(REP), POST=own(REP)),
+    "nomination-withdraw": row(POST=own(REP)),
     "nomination-approve": row(POST={PM}),
     "nomination-reject": row(POST={PM}),
     "nomination-close": row(GET={PM}, POST={PM}),
@@ -140,7 +144,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "api:dispute-resolve": row(POST={PM, REV}),
     "api:nomination-list": row(GET={PM, REP, REV}, POST={REP}),
     "api:nomination-check": row(POST={REP}),
-    "api:nomination-detail": row(GET={PM, REV, *own(REP)}),
+    "api:nomination-detail": row(GET={PM, REV, *own(REP)}, PATCH=own(REP)),
+    "api:nomination-withdraw": row(POST=own(REP)),
     "api:nomination-approve": row(POST={PM}),
     "api:nomination-close-deal": row(POST={PM}),
     "api:nomination-reject": row(POST={PM}),
