@@ -94,6 +94,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "export": row(GET={PM}),
     "rep-board": row(GET={REP}),
     "import-list": row(GET={PM, REP}, POST={PM, REP}),
+    "import-sample": row(GET={PM, REP}),
     # A field rep adds a customer not yet in the portal (unverified); a program manager
     # verifies it (R-ELIG-8).
     "customer-new": row(GET={PM, REP}, POST={PM, REP}),

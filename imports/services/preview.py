@@ -120,7 +120,7 @@ class _Preview:
     nominators: dict[str, User]
     in_file: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
 
-    def check(self, number: int, cells: dict[str, str]) -> dict[str, Any]:
+    def check(self, number: int, cells: dict[str, str], extra: list[str]) -> dict[str, Any]:
         values = parse_row(cells)
         problems = list(values.errors)
         customer = self.customers.get(values.customer_tpid) if values.customer_tpid else None
@@ -154,6 +154,7 @@ class _Preview:
         return {
             "row": number,
             "raw": cells,
+            **({"extra": extra} if extra else {}),
             "values": _normalised(values, customer, nominator, evaluation),
             "violations": _violations(problems),
             "ok": ok,
@@ -275,7 +276,10 @@ def import_preview(*, user: User, program: Program, upload: File[Any]) -> Import
             {u.username: u for u in User.objects.filter(username__in=names)} if manager else {}
         ),
     )
-    rows = [preview.check(number, cells) for number, cells in table.rows]
+    rows = [
+        preview.check(number, cells, extra)
+        for (number, cells), extra in zip(table.rows, table.extras, strict=True)
+    ]
     good = sum(1 for r in rows if r["ok"])
     return ImportJob.objects.create(
         uploaded_by=user,
@@ -286,4 +290,5 @@ def import_preview(*, user: User, program: Program, upload: File[Any]) -> Import
         good_rows=good,
         bad_rows=len(rows) - good,
         rows=rows,
+        columns=table.header,
     )
