@@ -534,7 +534,7 @@ def bench_seed(*, vouchers: int, today: date | None = None, seed: int = 9) -> Se
         )
         if i % 5 == 0:  # a second nomination, in the other group, at every stage before issue
             other = offers[(live.pk, "COPILOT" if offer.exclusive_group == "m365" else "DEPLOY")]
-            second = ["submitted", "approved", "rejected"][(i // 5) % 3]
+            second = ["submitted", "approved", "rejected", "withdrawn"][(i // 5) % 4]
             nid = first_nomination + len(nomination_rows)
             created = _aware(today - timedelta(days=1 + rng.randrange(live_days)))
             nomination_rows.append(
@@ -555,7 +555,8 @@ def bench_seed(*, vouchers: int, today: date | None = None, seed: int = 9) -> Se
             )
             event("nomination", nid, "submitted", "", "submitted", rep, created)
             if second != "submitted":
-                event("nomination", nid, second, "submitted", second, ids["pm"], created)
+                actor = rep if second == "withdrawn" else ids["pm"]  # the rep withdraws
+                event("nomination", nid, second, "submitted", second, actor, created)
 
     report.add("nominations", writer.insert(Nomination, NOMINATION_FIELDS, nomination_rows))
     report.add("vouchers", writer.insert(Voucher, VOUCHER_FIELDS, voucher_rows))
@@ -637,6 +638,7 @@ NOMINATION_FIELDS = [
     "decided_by",
     "decided_at",
     "rejection_reason",
+    "withdrawal_reason",
     "estimated_value",
     "estimated_cap",
     "closed_on",
@@ -659,7 +661,7 @@ def _nomination_row(
     value: Decimal | None,
     cap: Decimal | None,
 ) -> tuple[Any, ...]:
-    decided = status != "submitted"
+    decided = status not in ("submitted", "withdrawn")
     return (
         pk,
         created,
@@ -681,6 +683,7 @@ def _nomination_row(
         pm if decided else None,
         created if decided else None,
         "Deal lost to a competitor." if status == "rejected" else "",
+        "Nominated twice by mistake." if status == "withdrawn" else "",
         value,
         cap,
         closed_on,

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("programs.urls")),
+    path("", include("customers.urls")),
     path("", include("nominations.urls")),
     path("", include("redemptions.urls")),
     path("", include("payments.urls")),

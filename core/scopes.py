@@ -21,7 +21,9 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "programs:read",
             "programs:write",
             "customers:read",
+            "customers:add",
             "customers:write",
+            "customers:verify",
             "partners:read",
             "partners:write",
             "users:read",
@@ -46,6 +48,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         {
             "programs:read",
             "customers:read",
+            "customers:add",  # a customer not yet in the portal, unverified (R-ELIG-8)
             "partners:read",
             "nominations:read",
             "nominations:write",

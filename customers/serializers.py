@@ -20,10 +20,14 @@ class CustomerSerializer(ModelSerializer):
             "e3_licenses",
             "public_institution",
             "company",
+            "verification",
+            "verified_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        # `verification`: a program manager's customer is verified, a field rep's is
+        # unverified until a program manager verifies it (R-ELIG-8); never set by a client.
+        read_only_fields = ["verification", "verified_at", "created_at", "updated_at"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         category = attrs.get("category", getattr(self.instance, "category", None))

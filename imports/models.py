@@ -11,8 +11,11 @@ from django.db.models import F, Q
 
 class ImportJob(models.Model):
     """One uploaded file. `rows` keeps every data row as checked at preview (and updated at
-    commit): `{"row": 2, "raw": {...}, "values": {...} | None, "violations": [{"rule",
-    "message"}], "ok": bool, "nomination": id | None}`. `processed_rows` is the commit's
+    commit): `{"row": 2, "raw": {...}, "extra": [...], "values": {...} | None,
+    "violations": [{"rule", "message"}], "ok": bool, "nomination": id | None}`: `raw` the
+    cells of the columns the import reads, `extra` those of the other columns, in the
+    order of `columns` (the header as uploaded), so the error report gives a refused row
+    back whole. `processed_rows` is the commit's
     cursor into `rows`: every row before it has been created or refused, as recorded in
     `outcomes` until the job is done."""
 
@@ -35,6 +38,11 @@ class ImportJob(models.Model):
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     rows = models.JSONField(default=list)
+    columns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The header row as uploaded (blank columns left out), for the error report.",
+    )
     outcomes = models.JSONField(
         default=dict,
         blank=True,

@@ -4,6 +4,8 @@ create the good rows and follow the progress."""
 from __future__ import annotations
 
 import csv
+import io
+from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -19,7 +21,14 @@ from core.errors import ApplicationError
 from core.pages import add_refusal
 from core.scopes import acting_user, has_scope
 from imports.models import ImportJob
-from imports.parsing import COLUMNS, MAX_BYTES, MAX_ROWS, REQUIRED_COLUMNS
+from imports.parsing import (
+    COLUMNS,
+    MAX_BYTES,
+    MAX_ROWS,
+    REPORT_COLUMNS,
+    REQUIRED_COLUMNS,
+    column_key,
+)
 from imports.services import import_preview, import_queue
 from nominations.forms import open_programs
 from programs.models import Program
@@ -135,24 +144,80 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _report_columns(job: ImportJob) -> list[tuple[str, str | None, int | None]]:
+    """The file's columns as uploaded: (header, key in `raw` or None, index in `extra` or
+    None). A job previewed before the header was kept gives the columns it read."""
+    if not job.columns:
+        bad = job.bad()
+        return [(c, c, None) for c in COLUMNS if any(c in r["raw"] for r in bad)]
+    columns: list[tuple[str, str | None, int | None]] = []
+    extra = 0
+    for header in job.columns:
+        key = column_key(header)
+        if key in COLUMNS:
+            columns.append((header, key, None))
+        else:
+            columns.append((header, None, extra))
+            extra += 1
+    return columns
+
+
+def _at(values: list[str], index: int | None) -> str:
+    return values[index] if index is not None and index < len(values) else ""
+
+
 @login_required
 def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """One line per refused row: its spreadsheet row, its rule IDs and sentences, then
+    every column of the file as uploaded, so the rep corrects the cells and imports the
+    report itself (the report's own columns are left out when it is read back)."""
     _require_importer(request)
     job = _job(request, pk)
+    columns = _report_columns(job)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     response.write("\ufeff")  # Excel then reads the file as UTF-8
     writer = csv.writer(response)
-    writer.writerow(["row", "tpid", "rule", "message"])
+    writer.writerow([*REPORT_COLUMNS, *(csv_safe(header) for header, _k, _i in columns)])
     for row in job.bad():
-        tpid = row["raw"].get("customer_tpid", "")
-        for violation in row["violations"]:
-            writer.writerow(
-                [
-                    csv_safe(row["row"]),
-                    csv_safe(tpid),
-                    csv_safe(violation["rule"]),
-                    csv_safe(violation["message"]),
-                ]
-            )
+        violations = row["violations"]
+        extra = row.get("extra", [])
+        cells = [
+            row["raw"].get(key, "") if key else _at(extra, index) for _header, key, index in columns
+        ]
+        writer.writerow(
+            [
+                csv_safe(row["row"]),
+                csv_safe("; ".join(dict.fromkeys(v["rule"] for v in violations))),
+                csv_safe(" | ".join(f"{v['rule']}: {v['message']}" for v in violations)),
+                *(csv_safe(cell) for cell in cells),
+            ]
+        )
+    return response
+
+
+SAMPLE = Path(__file__).resolve().parent / "sample-nominations.csv"
+SAMPLE_REP = "rep"  # the demo field rep the shipped sample nominates for (portal.demo)
+
+
+@login_required
+def import_sample_csv(request: HttpRequest) -> HttpResponse:
+    """The sample file (the demo customers, DEMO-FY27). A field rep's copy names that rep
+    in `nominated_by`, so it imports as it is; a program manager's names the demo rep."""
+    _require_importer(request)
+    user = acting_user(request)
+    text = SAMPLE.read_text(encoding="utf-8")
+    if not has_scope(user, "nominations:decide"):
+        rows = list(csv.reader(io.StringIO(text)))
+        at = rows[0].index("nominated_by") if "nominated_by" in rows[0] else None
+        for row in rows[1:]:
+            if at is not None and len(row) > at and row[at] == SAMPLE_REP:
+                row[at] = user.username
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(
+            [rows[0], *([csv_safe(c) for c in r] for r in rows[1:])]
+        )
+        text = out.getvalue()
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sample-nominations.csv"'
     return response

@@ -41,6 +41,7 @@ from django.core.files import File
 from django.db.models import TextChoices
 
 from core.choices import LicensingChannel
+from core.csvsafe import csv_restored
 from core.errors import ApplicationError, Violation
 from core.money import CENT
 from nominations.models import AgreementType, MigrationSource
@@ -70,6 +71,9 @@ OPTIONAL_COLUMNS = (
     "nominated_by",
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# The columns an error report adds in front of a refused row's own (imports/pages.py):
+# read back, they are left out, so a corrected report imports as it is.
+REPORT_COLUMNS = ("source_row", "error_rules", "errors")
 
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
@@ -86,10 +90,17 @@ _CHUNK = 64 * 1024
 @dataclass
 class Table:
     """The data rows of a file: each row's number as a spreadsheet shows it (the header is
-    row 1) and its cells by normalised column name; blank rows are left out."""
+    row 1) and its cells by normalised column name; blank rows are left out.
+
+    `header` is the header row as written (blank and report columns left out), so an error
+    report can give a refused row back with every column of the file; `extras[i]` holds
+    row i's cells of the columns the import does not read (`extra_columns`), in order."""
 
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    extras: list[list[str]] = field(default_factory=list)
 
 
 def column_key(header: object) -> str:
@@ -422,6 +433,7 @@ def _table(records: Iterable[list[str]], *, required: Sequence[str]) -> Table:
     first one past it; each is checked for its cells before it is kept."""
     table: Table | None = None
     positions: dict[str, int] = {}
+    extra: list[int] = []
     header: list[str] = []
     text = 0
     for number, record in enumerate(records, start=1):
@@ -434,11 +446,17 @@ def _table(records: Iterable[list[str]], *, required: Sequence[str]) -> Table:
             header = [column_key(h) for h in record]
             table = _start(header, required)
             positions = {name: i for i, name in enumerate(header) if name in COLUMNS}
+            extra = [
+                i
+                for i, name in enumerate(header)
+                if name and name not in COLUMNS and name not in REPORT_COLUMNS
+            ]
+            table.header = [_cell(record, i) for i in sorted([*positions.values(), *extra])]
+            table.extra_columns = [_cell(record, i) for i in extra]
             continue
-        cells = {
-            name: (record[i].strip() if i < len(record) else "") for name, i in positions.items()
-        }
-        text += sum(len(value) for value in cells.values())
+        cells = {name: _cell(record, i) for name, i in positions.items()}
+        kept = [_cell(record, i) for i in extra]
+        text += sum(len(value) for value in cells.values()) + sum(len(v) for v in kept)
         if text > MAX_TEXT_CHARS:
             raise ApplicationError(
                 f"The file holds more than {MAX_TEXT_CHARS:,} characters of text in its "
@@ -446,11 +464,18 @@ def _table(records: Iterable[list[str]], *, required: Sequence[str]) -> Table:
                 code="too_much_text",
             )
         table.rows.append((number, cells))
+        table.extras.append(kept)
     if table is None:
         raise ApplicationError("The file has no header row.", code="file_empty")
     if not table.rows:
         raise ApplicationError("The file has a header row but no data rows.", code="file_empty")
     return table
+
+
+def _cell(record: list[str], index: int) -> str:
+    """A cell's text, stripped; a formula the portal's own error report neutralised
+    (core.csvsafe) comes back as it was written."""
+    return csv_restored(record[index].strip()) if index < len(record) else ""
 
 
 def _check_cells(number: int, record: list[str], header: list[str]) -> None:

@@ -23,7 +23,9 @@ from nominations.serializers import (
     CloseDealSerializer,
     NominationInputSerializer,
     NominationSerializer,
+    NominationUpdateSerializer,
     RejectSerializer,
+    WithdrawSerializer,
 )
 from nominations.services import (
     nomination_approve,
@@ -31,6 +33,8 @@ from nominations.services import (
     nomination_close_deal,
     nomination_create,
     nomination_reject,
+    nomination_update,
+    nomination_withdraw,
 )
 from programs.models import Program
 from vouchers.serializers import VoucherSerializer
@@ -79,12 +83,17 @@ class NominationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     filterset_class = NominationFilter
     search_fields = ["customer__name", "customer__tpid", "nominated_by__username"]
     ordering_fields = ["created_at", "expected_close_date", "deal_value", "status"]
-    scope_map = {"GET": "nominations:read", "POST": "nominations:write"}
+    scope_map = {
+        "GET": "nominations:read",
+        "POST": "nominations:write",
+        "PATCH": "nominations:write",
+    }
     action_scopes = {
         "approve": "nominations:decide",
         "reject": "nominations:decide",
         "close_deal": "nominations:decide",
         "check": "nominations:write",
+        "withdraw": "nominations:write",
     }
 
     def selector(self, user: Any) -> QuerySet[Nomination]:
@@ -105,6 +114,50 @@ class NominationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             **{k: v for k, v in data.items() if k not in ("program", "customer")},
         )
         return Response(self.get_serializer(nomination).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=NominationUpdateSerializer, responses={200: NominationSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """The nominating field rep changes a nomination awaiting approval; the result is
+        checked as a new nomination is (R-ELIG-*, R-OFFER-*, R-WL-*, R-CAP-*). 409 once a
+        program manager decided (R-ELIG-9)."""
+        nomination = self.get_object()
+        body = NominationUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        fixed = {"program": nomination.program.code, "customer": nomination.customer.tpid}
+        wrong = {
+            name: [
+                f"A nomination's {name} cannot be changed; withdraw it and nominate again "
+                "(R-ELIG-9)."
+            ]
+            for name, current in fixed.items()
+            if data.pop(name, current) != current
+        }
+        if wrong:
+            raise ApplicationError(
+                "The program and the customer of a nomination cannot be changed.",
+                fields=wrong,
+                code="unchangeable",
+            )
+        nomination = nomination_update(
+            nomination_id=nomination.pk, user=acting_user(request), **data
+        )
+        return Response(self.get_serializer(nomination).data)
+
+    @extend_schema(request=WithdrawSerializer, responses={200: NominationSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        """The nominating field rep withdraws a nomination not yet decided, with a reason;
+        the customer may then be nominated again (R-ELIG-9, R-OFFER-1)."""
+        nomination = self.get_object()
+        body = WithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        nomination = nomination_withdraw(
+            nomination_id=nomination.pk,
+            user=acting_user(request),
+            reason=body.validated_data["reason"],
+        )
+        return Response(self.get_serializer(nomination).data)
 
     @extend_schema(request=NominationInputSerializer, responses={200: CheckResultSerializer})
     @action(detail=False, methods=["post"])

@@ -30,7 +30,10 @@ class Nomination(TimeStampedModel):
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
         ISSUED = "issued", "Voucher issued"
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
+    # A withdrawn or rejected nomination holds no exclusive group: the customer may be
+    # nominated again (R-OFFER-1, R-ELIG-9).
     OPEN_STATUSES = (Status.SUBMITTED, Status.APPROVED, Status.ISSUED)
 
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
@@ -67,6 +70,11 @@ class Nomination(TimeStampedModel):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
+    withdrawal_reason = models.TextField(
+        blank=True,
+        db_default="",  # rows written in bulk SQL (the benchmark's seed) were never withdrawn
+        help_text="Why the field rep withdrew it (R-ELIG-9).",
+    )
     estimated_value = MoneyField(null=True, blank=True, help_text="At nomination, from the deal.")
     estimated_cap = MoneyField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
@@ -86,6 +94,10 @@ class Nomination(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="nomination_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn") | ~Q(withdrawal_reason=""),
+                name="nomination_withdrawal_has_reason",
             ),
             models.CheckConstraint(
                 condition=~Q(status="issued")
@@ -108,3 +120,12 @@ class Nomination(TimeStampedModel):
     @transition(field=status, source=Status.APPROVED, target=Status.ISSUED)
     def issue(self) -> None:
         pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.WITHDRAWN)
+    def withdraw(self) -> None:
+        """R-ELIG-9: the nominating field rep takes it back while it awaits approval."""
+
+    @property
+    def pending(self) -> bool:
+        """Awaiting a program manager's decision: its rep may still edit or withdraw it."""
+        return bool(self.status == self.Status.SUBMITTED)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,9 +12,11 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from core.events import events_for
+from core.models import Event
 from core.pages import add_refusal, require_scope
 from core.scopes import acting_user, has_scope
-from nominations.forms import CloseDealForm, NominationForm, RejectForm
+from customers.selectors import customers_awaiting_verification
+from nominations.forms import CloseDealForm, NominationForm, RejectForm, WithdrawForm
 from nominations.models import Nomination
 from nominations.rules import Evaluation
 from nominations.selectors import nominations_visible_to
@@ -23,7 +27,11 @@ from nominations.services import (
     nomination_close_deal,
     nomination_create,
     nomination_reject,
+    nomination_update,
+    nomination_withdraw,
 )
+
+UNVERIFIED_SHOWN = 50
 
 
 def _nomination(request: HttpRequest, pk: int) -> Nomination:
@@ -41,6 +49,8 @@ def nomination_list(request: HttpRequest) -> HttpResponse:
     if deciding:
         qs = qs.order_by("expected_close_date", "created_at")  # the most urgent first
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # R-ELIG-8: customers field reps added wait for a program manager's verification.
+    unverified = customers_awaiting_verification().order_by("created_at") if deciding else None
     return render(
         request,
         "nominations/list.html",
@@ -50,11 +60,13 @@ def nomination_list(request: HttpRequest) -> HttpResponse:
             "statuses": Nomination.Status.choices,
             "deciding": deciding,
             "reject_form": RejectForm(),
+            "unverified": unverified[:UNVERIFIED_SHOWN] if unverified is not None else [],
+            "unverified_count": unverified.count() if unverified is not None else 0,
         },
     )
 
 
-def _check(form: NominationForm) -> Evaluation | None:
+def _check(form: NominationForm, *, editing: int | None = None) -> Evaluation | None:
     data = form.cleaned_data
     if not all(
         data.get(k) for k in ("program", "customer", "offer", "deal_value", "expected_close_date")
@@ -62,7 +74,7 @@ def _check(form: NominationForm) -> Evaluation | None:
         return None
     kwargs = form.service_kwargs()
     kwargs.pop("notes", None)
-    return nomination_check(**kwargs)
+    return nomination_check(**kwargs, editing=editing)
 
 
 @login_required
@@ -81,21 +93,118 @@ def nomination_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("nomination-detail", pk=nomination.pk)
     else:
-        form = NominationForm(user=acting_user(request), initial={"agreement_type": "new"})
+        # Back from adding a customer not yet in the portal: that customer is chosen.
+        initial = {"agreement_type": "new", "customer": request.GET.get("customer", "")}
+        form = NominationForm(user=acting_user(request), initial=initial)
     return render(request, "nominations/new.html", {"form": form})
 
 
 @login_required
 @require_POST
 def nomination_check_partial(request: HttpRequest) -> HttpResponse:
-    """htmx: the eligibility panel, recomputed as the form is filled in."""
+    """htmx: the eligibility panel, recomputed as the form is filled in. `editing` names
+    the rep's own nomination the form edits: its group is not held against it."""
     require_scope(request, "nominations:write")
-    form = NominationForm(request.POST, user=acting_user(request))
+    user = acting_user(request)
+    editing = _editing(request)
+    form = NominationForm(request.POST, user=user, nomination=editing)
     form.is_valid()
-    evaluation = _check(form) if not form.errors.get("customer") else None
+    evaluation = (
+        _check(form, editing=editing.pk if editing else None)
+        if not form.errors.get("customer")
+        else None
+    )
     return render(
         request, "nominations/_eligibility.html", {"evaluation": evaluation, "form": form}
     )
+
+
+def _editing(request: HttpRequest) -> Nomination | None:
+    """The nomination an edit form's live check is about: the rep's own, still pending."""
+    raw = request.POST.get("editing", "")
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return (
+        nominations_visible_to(acting_user(request))
+        .filter(pk=int(raw), status=Nomination.Status.SUBMITTED)
+        .first()
+    )
+
+
+@login_required
+def nomination_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rep changes a nomination awaiting approval; it is checked again as a new one
+    (R-ELIG-*, R-OFFER-*, R-WL-*, R-CAP-*). Once decided it stands (R-ELIG-9)."""
+    require_scope(request, "nominations:write")
+    nomination = _nomination(request, pk)  # a rep's own; another's is 404
+    if not nomination.pending:
+        messages.error(
+            request,
+            f"This nomination is {nomination.get_status_display().lower()}; only a nomination "
+            "awaiting approval can be edited (R-ELIG-9).",
+        )
+        return redirect("nomination-detail", pk=nomination.pk)
+    user = acting_user(request)
+    form = NominationForm(request.POST or None, user=user, nomination=nomination)
+    if request.method == "POST" and form.is_valid():
+        try:
+            nomination_update(nomination_id=nomination.pk, user=user, **form.changes())
+        except ApplicationError as exc:
+            add_refusal(form, exc)
+        else:
+            messages.success(request, "Nomination updated; it still awaits approval.")
+            return redirect("nomination-detail", pk=nomination.pk)
+    return render(request, "nominations/edit.html", {"form": form, "nomination": nomination})
+
+
+@login_required
+@require_POST
+def nomination_withdraw_page(request: HttpRequest, pk: int) -> HttpResponse:
+    require_scope(request, "nominations:write")
+    nomination = _nomination(request, pk)  # a rep's own; another's is 404
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you withdraw the nomination.")
+        return redirect("nomination-detail", pk=nomination.pk)
+    try:
+        nomination_withdraw(
+            nomination_id=nomination.pk,
+            user=acting_user(request),
+            reason=form.cleaned_data["reason"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
+    else:
+        messages.success(
+            request,
+            f"Nomination of {nomination.customer.name} withdrawn; the customer may be "
+            "nominated again.",
+        )
+    return redirect("nomination-detail", pk=nomination.pk)
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _with_changes(events: Iterable[Event]) -> list[Event]:
+    """Each `edited` event carries `changes`: (field, before, after) as the page shows them."""
+    described = []
+    for event in events:
+        changed = event.data.get("changed") if event.action == "edited" else None
+        event.changes = [  # type: ignore[attr-defined]
+            (name.replace("_", " ").capitalize(), _shown(c.get("from")), _shown(c.get("to")))
+            for name, c in (changed or {}).items()
+            if isinstance(c, dict)
+        ]
+        described.append(event)
+    return described
 
 
 @login_required
@@ -107,9 +216,11 @@ def nomination_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "nominations/detail.html",
         {
             "nomination": nomination,
-            "events": events_for("nomination", nomination.pk),
+            "events": _with_changes(events_for("nomination", nomination.pk)),
             "voucher": getattr(nomination, "voucher", None),
             "deciding": has_scope(acting_user(request), "nominations:decide"),
+            "verifying": has_scope(acting_user(request), "customers:verify"),
+            "mine": nomination.nominated_by_id == acting_user(request).pk,
             "reject_form": RejectForm(),
         },
     )
@@ -124,7 +235,7 @@ def nomination_approve_page(request: HttpRequest, pk: int) -> HttpResponse:
         nomination_approve(nomination_id=nomination.pk, user=acting_user(request))
         messages.success(request, f"Approved the nomination of {nomination.customer.name}.")
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.message + (f" ({exc.rule})" if exc.rule else ""))
     if request.POST.get("from") == "queue":
         return redirect("nomination-list")
     return redirect("nomination-detail", pk=nomination.pk)

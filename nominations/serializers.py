@@ -38,10 +38,46 @@ class NominationInputSerializer(Serializer):
     notes = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+class NominationUpdateSerializer(Serializer):
+    """PATCH: the fields to change, each optional and without a default (left out, a field
+    stays as it is). `program` and `customer` may be sent back unchanged; to nominate
+    another customer or program, withdraw this one and nominate again (R-ELIG-9)."""
+
+    program = StrictCharField(required=False, help_text="Unchangeable: the current code.")
+    customer = StrictCharField(required=False, help_text="Unchangeable: the current TPID.")
+    offer = StrictCharField(required=False, help_text="DEPLOY, MIGRATE or COPILOT.")
+    workloads = serializers.ListField(
+        child=StrictCharField(max_length=40), max_length=20, required=False
+    )
+    deal_value = MoneyInputField(min_value=0, required=False)
+    expected_close_date = serializers.DateField(required=False)
+    agreement_type = serializers.ChoiceField(choices=AgreementType.choices, required=False)
+    upsell_expansion = StrictBooleanField(required=False)
+    migration_sources = serializers.ListField(
+        child=serializers.ChoiceField(choices=MigrationSource.choices), required=False
+    )
+    ecif_funded = StrictBooleanField(required=False)
+    licensing_channel = serializers.ChoiceField(
+        choices=LicensingChannel.choices,
+        required=False,
+        help_text="How the deal is licensed; `csp` is refused (R-ELIG-2).",
+    )
+    notes = StrictCharField(required=False, allow_blank=True, max_length=2000)
+
+
+class WithdrawSerializer(Serializer):
+    reason = StrictCharField(max_length=2000, allow_blank=True, help_text="Why (required).")
+
+
 class NominationSerializer(ModelSerializer):
     program = StrictCharField(source="program.code")
     customer = StrictCharField(source="customer.tpid")
     customer_name = StrictCharField(source="customer.name")
+    customer_verification = StrictCharField(
+        source="customer.verification",
+        help_text="`unverified`: a field rep added the customer; a program manager must "
+        "verify it before the nomination can be approved (R-ELIG-8).",
+    )
     offer = StrictCharField(source="offer.code")
     nominated_by = StrictCharField(source="nominated_by.username")
     voucher = serializers.SerializerMethodField()
@@ -55,6 +91,7 @@ class NominationSerializer(ModelSerializer):
             "program",
             "customer",
             "customer_name",
+            "customer_verification",
             "offer",
             "workloads",
             "deal_value",
@@ -69,6 +106,7 @@ class NominationSerializer(ModelSerializer):
             "estimated_value",
             "estimated_cap",
             "rejection_reason",
+            "withdrawal_reason",
             "decided_at",
             "closed_on",
             "purchase_amount",

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,8 +55,11 @@ def nomination_check(
     ecif_funded: bool = False,
     licensing_channel: str = LicensingChannel.EA,
     today: date | None = None,
+    editing: int | None = None,
 ) -> Evaluation:
-    """Every rule a nomination must pass, without saving anything (the live form uses it)."""
+    """Every rule a nomination must pass, without saving anything (the live form uses it).
+    `editing` names a nomination being edited: its own exclusive group does not count as
+    held (R-OFFER-1)."""
     deal = DealFacts(
         offer=offer,
         workloads=list(workloads),
@@ -71,7 +77,9 @@ def nomination_check(
         deal=deal,
         stage="nomination",
         today=today or timezone.localdate(),
-        held_groups=held_groups(program_id=program.pk, customer_id=customer.pk),
+        held_groups=held_groups(
+            program_id=program.pk, customer_id=customer.pk, exclude_nomination=editing
+        ),
     )
 
 
@@ -159,6 +167,192 @@ def nomination_create(
     return nomination
 
 
+def _own_pending(nomination_id: int, *, user: User, doing: str) -> Nomination:
+    """The field rep's own nomination, locked, while it awaits approval (R-ELIG-9, our
+    decision: once a program manager decided, it stands). Another rep's nomination is a
+    missing one (404)."""
+    if effective_role(user) != Role.FIELD_REP:
+        raise PermissionDenied(f"Only the nominating field rep may {doing} a nomination.")
+    nomination = (
+        Nomination.objects.select_for_update(of=("self",))
+        .select_related("program", "customer", "offer", "nominated_by")
+        .filter(pk=nomination_id, nominated_by=user)
+        .first()
+    )
+    if nomination is None:
+        raise Http404("No such nomination.")
+    if not nomination.pending:
+        raise StateConflict(
+            f"This nomination is {nomination.get_status_display().lower()}; only a nomination "
+            f"awaiting approval can be {'edited' if doing == 'edit' else 'withdrawn'}.",
+            rule="R-ELIG-9",
+            code="not_pending",
+        )
+    return nomination
+
+
+def nomination_withdraw(*, nomination_id: int, user: User, reason: str) -> Nomination:
+    """The nominating field rep takes back a nomination awaiting approval, with a reason
+    (R-ELIG-9). A withdrawn nomination holds no exclusive group, so the customer may be
+    nominated again (R-OFFER-1)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "Say why you withdraw the nomination.",
+            fields={"reason": ["This field is required."]},
+            code="reason_required",
+        )
+    with transaction.atomic():
+        nomination = _own_pending(nomination_id, user=user, doing="withdraw")
+        before = nomination.status
+        nomination.withdraw()
+        nomination.withdrawal_reason = reason
+        nomination.save(update_fields=["status", "withdrawal_reason", "updated_at"])
+        event_record(
+            subject="nomination",
+            subject_id=nomination.pk,
+            action="withdrawn",
+            actor=user,
+            from_state=before,
+            to_state=nomination.status,
+            reason=reason,
+        )
+    return nomination
+
+
+EDITABLE_FIELDS = (
+    "offer",
+    "workloads",
+    "deal_value",
+    "expected_close_date",
+    "agreement_type",
+    "licensing_channel",
+    "upsell_expansion",
+    "migration_sources",
+    "ecif_funded",
+    "notes",
+)
+
+
+def _as_data(value: object) -> object:
+    """A field's value as the event's JSON keeps it."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _differs(old: object, new: object) -> bool:
+    """Lists (workloads, migration sources) are sets: another order is no change."""
+    if isinstance(old, list) and isinstance(new, list):
+        return set(old) != set(new)
+    return old != new
+
+
+def nomination_update(
+    *,
+    nomination_id: int,
+    user: User,
+    offer: str | None = None,
+    workloads: Sequence[str] | None = None,
+    deal_value: Decimal | None = None,
+    expected_close_date: date | None = None,
+    agreement_type: str | None = None,
+    licensing_channel: str | None = None,
+    upsell_expansion: bool | None = None,
+    migration_sources: Sequence[str] | None = None,
+    ecif_funded: bool | None = None,
+    notes: str | None = None,
+) -> Nomination:
+    """The nominating field rep changes a nomination awaiting approval (R-ELIG-9); None
+    leaves a field as it is. The result is checked against every rule a new nomination
+    must pass (R-ELIG-*, R-OFFER-*, R-WL-*, R-CAP-*), its own exclusive group aside, and
+    the estimate is worked out again. One `edited` event records each changed field's old
+    and new value; a change that changes nothing records nothing."""
+    given: dict[str, Any] = {
+        "offer": offer,
+        "workloads": None if workloads is None else list(dict.fromkeys(workloads)),
+        "deal_value": deal_value,
+        "expected_close_date": expected_close_date,
+        "agreement_type": agreement_type,
+        "licensing_channel": licensing_channel,
+        "upsell_expansion": upsell_expansion,
+        "migration_sources": (
+            None if migration_sources is None else list(dict.fromkeys(migration_sources))
+        ),
+        "ecif_funded": ecif_funded,
+        "notes": notes,
+    }
+    with transaction.atomic():
+        nomination = _own_pending(nomination_id, user=user, doing="edit")
+        # Serialise with nominations of the same customer, as nomination_create does.
+        customer = Customer.objects.select_for_update().get(pk=nomination.customer_id)
+        current: dict[str, Any] = {
+            name: nomination.offer.code if name == "offer" else getattr(nomination, name)
+            for name in EDITABLE_FIELDS
+        }
+        wanted: dict[str, Any] = {
+            name: current[name] if given[name] is None else given[name] for name in EDITABLE_FIELDS
+        }
+        changed = {
+            name: {"from": _as_data(current[name]), "to": _as_data(wanted[name])}
+            for name in EDITABLE_FIELDS
+            if _differs(current[name], wanted[name])
+        }
+        if not changed:
+            return nomination
+        evaluation = nomination_check(
+            program=nomination.program,
+            customer=customer,
+            editing=nomination.pk,
+            **{k: v for k, v in wanted.items() if k != "notes"},
+        )
+        if not evaluation.ok:
+            raise RuleViolation.of(evaluation.violations)
+        for name, value in wanted.items():
+            if name != "offer":
+                setattr(nomination, name, value)
+        nomination.offer = nomination.program.offers.get(code=wanted["offer"])
+        nomination.exclusive_group = evaluation.exclusive_group
+        nomination.estimated_value = evaluation.suggested_value
+        nomination.estimated_cap = evaluation.cap.cap if evaluation.cap else None
+        try:
+            with transaction.atomic():
+                nomination.save(
+                    update_fields=[
+                        *(name for name in EDITABLE_FIELDS if name != "offer"),
+                        "offer",
+                        "exclusive_group",
+                        "estimated_value",
+                        "estimated_cap",
+                        "updated_at",
+                    ]
+                )
+        except IntegrityError as exc:
+            raise RuleViolation.of(
+                [
+                    Violation(
+                        "R-OFFER-1", "This customer already has an open nomination in this group."
+                    )
+                ]
+            ) from exc
+        event_record(
+            subject="nomination",
+            subject_id=nomination.pk,
+            action="edited",
+            actor=user,
+            from_state=nomination.status,
+            to_state=nomination.status,
+            data={
+                "changed": changed,
+                "estimated_value": _as_data(evaluation.suggested_value),
+                "cap_row": evaluation.cap.row_key if evaluation.cap else "",
+            },
+        )
+    return nomination
+
+
 def _lock(nomination_id: int) -> Nomination:
     return (
         Nomination.objects.select_for_update(of=("self",))
@@ -175,6 +369,17 @@ def nomination_approve(*, nomination_id: int, user: User) -> Nomination:
                 f"This nomination is {nomination.get_status_display().lower()}; only one awaiting "
                 "approval can be approved.",
                 code="not_submitted",
+            )
+        if not nomination.customer.is_verified:
+            # R-ELIG-8 (our decision, docs/decisions.md): the facts the rules checked came
+            # from the field rep who added the customer; a program manager confirms them
+            # before anything is approved on them.
+            raise StateConflict(
+                f"{nomination.customer.name} (TPID {nomination.customer.tpid}) was added by a "
+                "field rep and is not verified yet: verify the customer first, then approve "
+                "the nomination.",
+                rule="R-ELIG-8",
+                code="customer_unverified",
             )
         before = nomination.status
         nomination.approve()

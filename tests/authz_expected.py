@@ -64,6 +64,10 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "nomination-new": row(GET={REP}, POST={REP}),
     "nomination-check": row(POST={REP}),
     "nomination-detail": row(GET={PM, REV, *own(REP)}),  # a field rep sees own nominations
+    # Only the nominating rep edits or withdraws, while it awaits approval (R-ELIG-9); the
+    # world's nomination is issued, so the edit page sends its rep back to the nomination.
+    "nomination-edit": row(GET=own(REP), POST=own(REP)),
+    "nomination-withdraw": row(POST=own(REP)),
     "nomination-approve": row(POST={PM}),
     "nomination-reject": row(POST={PM}),
     "nomination-close": row(GET={PM}, POST={PM}),
@@ -90,6 +94,11 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "export": row(GET={PM}),
     "rep-board": row(GET={REP}),
     "import-list": row(GET={PM, REP}, POST={PM, REP}),
+    "import-sample": row(GET={PM, REP}),
+    # A field rep adds a customer not yet in the portal (unverified); a program manager
+    # verifies it (R-ELIG-8).
+    "customer-new": row(GET={PM, REP}, POST={PM, REP}),
+    "customer-verify": row(POST={PM}),
     # An import job is its uploader's alone: a program manager gets 404 on a rep's job too.
     "import-detail": row(GET=own(REP)),
     "import-commit": row(POST=own(REP)),
@@ -114,7 +123,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "api:user-detail": row(GET={PM}),  # even one's own row needs users:read
     "api:program-list": row(GET=ROLES),
     "api:program-detail": row(GET=ROLES),
-    "api:customer-list": row(GET={PM, REP, REV, CUST}, POST={PM}),
+    "api:customer-list": row(GET={PM, REP, REV, CUST}, POST={PM, REP}),
+    "api:customer-verify": row(POST={PM}),
     "api:customer-detail": row(GET={PM, REP, REV, *own(CUST)}, PUT={PM}, PATCH={PM}),
     "api:partner-list": row(GET=ROLES, POST={PM}),
     # Customers read every FastTrack Ready partner (the directory); a partner only itself.
@@ -135,7 +145,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "api:dispute-resolve": row(POST={PM, REV}),
     "api:nomination-list": row(GET={PM, REP, REV}, POST={REP}),
     "api:nomination-check": row(POST={REP}),
-    "api:nomination-detail": row(GET={PM, REV, *own(REP)}),
+    "api:nomination-detail": row(GET={PM, REV, *own(REP)}, PATCH=own(REP)),
+    "api:nomination-withdraw": row(POST=own(REP)),
     "api:nomination-approve": row(POST={PM}),
     "api:nomination-close-deal": row(POST={PM}),
     "api:nomination-reject": row(POST={PM}),

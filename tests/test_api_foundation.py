@@ -169,8 +169,17 @@ WRITE_ENDPOINTS = [
 ]
 
 
-@pytest.mark.parametrize("role", [Role.FIELD_REP, Role.REVIEWER, Role.CUSTOMER, Role.PARTNER])
-@pytest.mark.parametrize(("path", "payload"), WRITE_ENDPOINTS)
+@pytest.mark.parametrize(
+    ("path", "payload", "role"),
+    [
+        (path, payload, role)
+        for path, payload in WRITE_ENDPOINTS
+        for role in (Role.FIELD_REP, Role.REVIEWER, Role.CUSTOMER, Role.PARTNER)
+        # A field rep adds a customer not yet in the portal, unverified (R-ELIG-8):
+        # tests/test_customer_verification.py.
+        if not (path == "/api/v1/customers/" and role == Role.FIELD_REP)
+    ],
+)
 def test_only_program_managers_write_set_up_data(
     as_role: Any, role: str, path: str, payload: dict[str, Any]
 ) -> None:

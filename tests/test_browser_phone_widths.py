@@ -120,6 +120,7 @@ def world_build() -> dict[str, Any]:
     from accounts.models import ApiToken, User
     from accounts.services import api_token_issue, api_token_revoke
     from customers.models import Customer
+    from customers.services import customer_create
     from imports.services import import_preview
     from nominations.models import Nomination
     from notifications.models import OutboundMail
@@ -190,6 +191,17 @@ def world_build() -> dict[str, Any]:
         old, _key = api_token_issue(user=user, name="Old laptop")
         api_token_revoke(token_id=old.pk, user=user, reason=ApiToken.RevokedReason.PAGE)
 
+    # A customer the rep added, waiting for the program manager's verification (R-ELIG-8).
+    customer_create(
+        user=rep,
+        tpid="1000099",
+        name="Woodgrove Clinics",
+        country="NL",
+        category="commercial",
+        segment="enterprise",
+        e3_licenses=250,
+    )
+
     waiting = Voucher.objects.get(customer=contoso, offer__code="DEPLOY")
     in_review = PaymentRequest.objects.get(status="submitted")
     return {
@@ -256,6 +268,9 @@ def pages_for(login: str, ids: dict[str, Any]) -> list[Visit]:
             Visit("my nominations", url("nomination-list")),
             Visit("nomination", url("nomination-detail", ids["issued"])),
             Visit("nominate a customer", url("nomination-new"), "networkidle"),
+            Visit("nomination awaiting approval", url("nomination-detail", ids["submitted"])),
+            Visit("edit a nomination", url("nomination-edit", ids["submitted"]), "networkidle"),
+            Visit("add a customer", url("customer-new")),
             Visit("imports", url("import-list")),
             Visit("import", url("import-detail", ids["import"])),
             vouchers,

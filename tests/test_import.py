@@ -375,32 +375,6 @@ def test_a_rep_cannot_import_for_someone_else(world: Any) -> None:
     assert rules_of(job.rows[0]) == {"R-ELIG-5"}
 
 
-def test_sample_file_with_the_demo_customers(world: Any) -> None:
-    from portal.demo import CUSTOMERS
-
-    for spec in CUSTOMERS:
-        Customer.objects.create(**spec)
-    with SAMPLE.open("rb") as handle:
-        job = import_preview(
-            user=world["rep"],
-            program=world["fy24"],
-            upload=ContentFile(handle.read(), name=SAMPLE.name),
-        )
-    assert job.total_rows == 10
-    assert [sorted(rules_of(r)) for r in job.rows] == [
-        [],
-        [],
-        ["R-OFFER-1"],
-        [],
-        ["R-WL-1"],
-        ["R-CAP-2"],
-        ["R-ELIG-7"],
-        ["FORMAT"],
-        ["FORMAT"],
-        [],
-    ]
-
-
 # -- pages ---------------------------------------------------------------------------------------
 
 
@@ -433,13 +407,12 @@ def test_upload_preview_commit_progress_and_error_report(
     report = client.get(f"/imports/{job.pk}/errors.csv")
     assert report["Content-Type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert lines[0] == ["row", "tpid", "rule", "message"]
-    assert {(r[0], r[2]) for r in lines[1:]} >= {
-        ("3", "R-ELIG-2"),
-        ("3", "R-WL-1"),
-        ("4", "FORMAT"),
-    }
-    assert lines[-1][:2] == ["4", "'=HYPERLINK(1)"]
+    # One line per refused row: its row, rule IDs and sentences, then the file's columns.
+    assert lines[0] == ["source_row", "error_rules", "errors", *HEADER.split(",")]
+    assert [(r[0], r[1]) for r in lines[1:]] == [("3", "R-ELIG-2; R-WL-1"), ("4", "FORMAT")]
+    assert "R-ELIG-2: Non-profit customers are not eligible" in lines[1][2]
+    assert lines[1][3:] == [npo.tpid, "DEPLOY", "FLW_F3", "200000", "2024-05-20", "", ""]
+    assert lines[2][3] == "'=HYPERLINK(1)"  # neutralised for the spreadsheet (csv_safe)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         client.post(f"/imports/{job.pk}/commit/")
@@ -514,6 +487,193 @@ def test_other_users_jobs_and_other_roles_get_404(world: Any) -> None:
     job.refresh_from_db()
     assert job.status == "previewed"
     assert Client().get("/imports/").status_code == 302  # to the login page
+
+
+# -- the error report, corrected and imported again ----------------------------------------
+
+
+def report_rows(client: Client, job: ImportJob) -> list[dict[str, str]]:
+    report = client.get(f"/imports/{job.pk}/errors.csv")
+    assert report.status_code == 200
+    return list(csv.DictReader(io.StringIO(report.content.decode("utf-8-sig"))))
+
+
+def write_csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def test_the_error_report_carries_every_column_and_a_corrected_report_imports_as_is(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    rep = world["rep"]
+    good, plain = CustomerFactory(), CustomerFactory()
+    npo = CustomerFactory(category=Category.NON_PROFIT)
+    # The rep's own file: columns in their order and case, and two the import does not
+    # read ("Account owner", "Internal ref"), which the report gives back too.
+    text = "\n".join(
+        [
+            "Account owner,Customer_TPID,Offer,Workloads,Deal Value,Expected Close Date,"
+            "Migration_Sources,Notes,Internal ref",
+            f"Ana,{good.tpid},DEPLOY,M365_E3,200000,2024-05-20,,ok,A-1",
+            f"Ben,{npo.tpid},DEPLOY,FLW_F3,200000,2024-05-20,,=SUM(A1),A-2",
+            f'Cy,{plain.tpid},MIGRATE,M365_E3|TEAMS_PHONE,"250,000",2024/05/20,,-,A-3',
+        ]
+    )
+    client = as_user(rep)
+    client.post(
+        "/imports/",
+        {"program": "FY24-MWSDO", "file": SimpleUploadedFile("mine.csv", text.encode())},
+    )
+    job = ImportJob.objects.get(uploaded_by=rep)
+    assert (job.good_rows, job.bad_rows) == (1, 2)
+    rows = report_rows(client, job)
+    assert list(rows[0]) == [
+        "source_row", "error_rules", "errors", "Account owner", "Customer_TPID", "Offer",
+        "Workloads", "Deal Value", "Expected Close Date", "Migration_Sources", "Notes",
+        "Internal ref",
+    ]  # fmt: skip
+    first, second = rows
+    assert (first["source_row"], first["error_rules"]) == ("3", "R-ELIG-2; R-WL-1")
+    assert "R-WL-1: " in first["errors"] and " | " in first["errors"]
+    assert first["Account owner"] == "Ben" and first["Internal ref"] == "A-2"
+    assert first["Notes"] == "'=SUM(A1)"  # neutralised in the spreadsheet (csv_safe)
+    assert (second["source_row"], second["error_rules"]) == ("4", "FORMAT")
+    assert second["Deal Value"] == "250,000" and second["Workloads"] == "M365_E3|TEAMS_PHONE"
+
+    # The rep corrects the cells and uploads the report itself, its own columns kept.
+    first["Customer_TPID"], first["Workloads"] = plain.tpid, "M365_E3;FLW_F3"
+    second["Customer_TPID"], second["Offer"] = CustomerFactory().tpid, "COPILOT"
+    second["Workloads"], second["Expected Close Date"] = "M365_COPILOT", "2024-05-20"
+    client.post(
+        "/imports/",
+        {"program": "FY24-MWSDO", "file": SimpleUploadedFile("fixed.csv", write_csv(rows))},
+    )
+    again = ImportJob.objects.filter(uploaded_by=rep).latest("pk")
+    assert (again.total_rows, again.good_rows, again.bad_rows) == (2, 2, 0), again.rows
+    assert again.columns == list(rows[0])[3:]  # the report's columns are not kept
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{again.pk}/commit/")
+    again.refresh_from_db()
+    assert again.status == "done" and again.created_count == 2
+    made = Nomination.objects.get(customer=plain, nominated_by=rep)
+    assert made.notes == "=SUM(A1)"  # as the rep wrote it, not the neutralised text
+    assert made.workloads == ["M365_E3", "FLW_F3"]
+
+
+def test_an_uncorrected_report_gives_the_same_report_back(world: Any) -> None:
+    rep = world["rep"]
+    npo = CustomerFactory(category=Category.NON_PROFIT)
+    client = as_user(rep)
+    text = csv_text(f"{npo.tpid},DEPLOY,M365_E3,100000,2024-05-20,,note", header=HEADER + ",@Owner")
+    client.post(
+        "/imports/", {"program": "FY24-MWSDO", "file": SimpleUploadedFile("a.csv", text.encode())}
+    )
+    first = report_rows(client, ImportJob.objects.get())
+    client.post(
+        "/imports/",
+        {"program": "FY24-MWSDO", "file": SimpleUploadedFile("b.csv", write_csv(first))},
+    )
+    second = report_rows(client, ImportJob.objects.latest("pk"))
+    assert second == first  # no column doubled, the same row number and rules
+    assert first[0]["error_rules"] == "R-ELIG-2" and first[0]["notes"] == "note"
+    assert list(first[0])[-1] == "'@Owner"  # a header neutralised too, and read back as it was
+
+
+def test_a_report_of_a_job_checked_before_the_header_was_kept(world: Any) -> None:
+    rep = world["rep"]
+    npo = CustomerFactory(category=Category.NON_PROFIT)
+    job = import_preview(
+        user=rep,
+        program=world["fy24"],
+        upload=upload(csv_text(f"{npo.tpid},DEPLOY,M365_E3,100000,2024-05-20,,")),
+    )
+    ImportJob.objects.filter(pk=job.pk).update(columns=[])
+    [row] = report_rows(as_user(rep), job)
+    assert list(row)[3:] == ["customer_tpid", "offer", "workloads", "deal_value",
+                             "expected_close_date", "migration_sources", "notes"]  # fmt: skip
+    assert row["customer_tpid"] == npo.tpid
+
+
+# -- the sample file ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_world(db: None) -> Any:
+    """`make run`'s data on a day inside the demo program: both programs, the demo
+    logins and organisations, and the demo scenario's nominations and vouchers."""
+    with time_machine.travel(date(2027, 1, 15), tick=False):
+        call_command("load_program", "fy24", verbosity=0)
+        call_command("load_program", "demo", verbosity=0)
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+
+
+def test_the_rep_downloads_the_sample_and_it_imports_in_the_demo(
+    demo_world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from accounts.models import User
+
+    rep = User.objects.get(username="rep")
+    client = as_user(rep)
+    page = client.get("/imports/")
+    assert b'href="/imports/sample.csv"' in page.content and b"DEMO-FY27" in page.content
+    sample = client.get("/imports/sample.csv")
+    assert sample.status_code == 200 and sample["Content-Type"].startswith("text/csv")
+    assert "sample-nominations.csv" in sample["Content-Disposition"]
+    assert sample.content == SAMPLE.read_bytes()  # the demo rep's copy is the shipped file
+
+    response = client.post(
+        "/imports/",
+        {"program": "DEMO-FY27", "file": SimpleUploadedFile("sample.csv", sample.content)},
+    )
+    job = ImportJob.objects.get(uploaded_by=rep)
+    assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
+    assert job.bad_rows == 0, job.bad()
+    assert job.good_rows == job.total_rows == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{job.pk}/commit/")
+    job.refresh_from_db()
+    assert job.status == "done" and job.created_count == 4
+    imported = Nomination.objects.filter(pk__in=[r["nomination"] for r in job.rows])
+    assert {n.nominated_by for n in imported} == {rep}
+    assert {(n.customer.tpid, n.offer.code) for n in imported} == {
+        ("1000004", "MIGRATE"),
+        ("1000001", "COPILOT"),
+        ("1000002", "COPILOT"),
+        ("1000003", "COPILOT"),
+    }
+
+
+def test_the_sample_imports_for_a_program_manager_and_in_another_reps_name(
+    demo_world: Any,
+) -> None:
+    from accounts.models import User
+    from programs.models import Program
+
+    program = Program.objects.get(code="DEMO-FY27")
+    with time_machine.travel(date(2027, 1, 15), tick=False):
+        # A program manager imports the shipped file: it names the demo rep (R-ELIG-5).
+        job = import_preview(
+            user=User.objects.get(username="pm"),
+            program=program,
+            upload=ContentFile(SAMPLE.read_bytes(), name=SAMPLE.name),
+        )
+        assert (job.good_rows, job.bad_rows) == (4, 0), job.bad()
+        assert {r["values"]["nominated_by_username"] for r in job.rows} == {"rep"}
+        # Another field rep's copy names that rep, so it imports as it is too.
+        other = user_for_role(Role.FIELD_REP, username="ravi.other")
+        copy = as_user(other).get("/imports/sample.csv").content
+        assert b",ravi.other" in copy and b",rep\n" not in copy
+        mine = import_preview(
+            user=other, program=program, upload=ContentFile(copy, name="sample.csv")
+        )
+        assert (mine.good_rows, mine.bad_rows) == (4, 0), mine.bad()
+    for role in (Role.CUSTOMER, Role.PARTNER, Role.REVIEWER):
+        assert as_user(user_for_role(role)).get("/imports/sample.csv").status_code == 404
 
 
 # -- management command --------------------------------------------------------------------------

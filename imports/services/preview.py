@@ -17,6 +17,7 @@ from core.choices import LicensingChannel, Role
 from core.errors import RuleViolation, Violation
 from core.scopes import effective_role
 from customers.models import Customer
+from customers.selectors import customers_visible_to
 from imports.models import ImportJob
 from imports.parsing import FORMAT, REQUIRED_COLUMNS, RowValues, parse_row, read_table
 from nominations.models import Nomination
@@ -119,7 +120,7 @@ class _Preview:
     nominators: dict[str, User]
     in_file: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
 
-    def check(self, number: int, cells: dict[str, str]) -> dict[str, Any]:
+    def check(self, number: int, cells: dict[str, str], extra: list[str]) -> dict[str, Any]:
         values = parse_row(cells)
         problems = list(values.errors)
         customer = self.customers.get(values.customer_tpid) if values.customer_tpid else None
@@ -153,6 +154,7 @@ class _Preview:
         return {
             "row": number,
             "raw": cells,
+            **({"extra": extra} if extra else {}),
             "values": _normalised(values, customer, nominator, evaluation),
             "violations": _violations(problems),
             "ok": ok,
@@ -257,7 +259,9 @@ def import_preview(*, user: User, program: Program, upload: File[Any]) -> Import
     required = (*REQUIRED_COLUMNS, "nominated_by") if manager else REQUIRED_COLUMNS
     table = read_table(upload, required=required)
     tpids = {cells.get("customer_tpid", "") for _, cells in table.rows} - {""}
-    customers = {c.tpid: c for c in Customer.objects.filter(tpid__in=tpids)}
+    # A rep imports for the customers the rep may nominate: another rep's unverified
+    # addition is unknown here, as in the nomination form (R-ELIG-8).
+    customers = {c.tpid: c for c in customers_visible_to(user).filter(tpid__in=tpids)}
     names = {cells.get("nominated_by", "") for _, cells in table.rows} - {""}
     preview = _Preview(
         user=user,
@@ -272,7 +276,10 @@ def import_preview(*, user: User, program: Program, upload: File[Any]) -> Import
             {u.username: u for u in User.objects.filter(username__in=names)} if manager else {}
         ),
     )
-    rows = [preview.check(number, cells) for number, cells in table.rows]
+    rows = [
+        preview.check(number, cells, extra)
+        for (number, cells), extra in zip(table.rows, table.extras, strict=True)
+    ]
     good = sum(1 for r in rows if r["ok"])
     return ImportJob.objects.create(
         uploaded_by=user,
@@ -283,4 +290,5 @@ def import_preview(*, user: User, program: Program, upload: File[Any]) -> Import
         good_rows=good,
         bad_rows=len(rows) - good,
         rows=rows,
+        columns=table.header,
     )
