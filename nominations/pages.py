@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
@@ -15,6 +16,7 @@ from core.events import events_for
 from core.models import Event
 from core.pages import add_refusal, require_scope
 from core.scopes import acting_user, has_scope
+from core.words import counted
 from customers.selectors import customers_awaiting_verification
 from nominations.forms import CloseDealForm, NominationForm, RejectForm, WithdrawForm
 from nominations.models import Nomination
@@ -29,6 +31,7 @@ from nominations.services import (
     nomination_reject,
     nomination_update,
     nomination_withdraw,
+    nominations_decide,
 )
 
 UNVERIFIED_SHOWN = 50
@@ -59,6 +62,7 @@ def nomination_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": Nomination.Status.choices,
             "deciding": deciding,
+            "bulk": deciding and status == Nomination.Status.SUBMITTED,
             "reject_form": RejectForm(),
             "unverified": unverified[:UNVERIFIED_SHOWN] if unverified is not None else [],
             "unverified_count": unverified.count() if unverified is not None else 0,
@@ -239,6 +243,37 @@ def nomination_approve_page(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("from") == "queue":
         return redirect("nomination-list")
     return redirect("nomination-detail", pk=nomination.pk)
+
+
+@login_required
+@require_POST
+def nominations_decide_page(request: HttpRequest) -> HttpResponse:
+    """The queue's bulk decision: approve the selected nominations, or reject them with one
+    reason; each refusal is listed with its rule, the others go through."""
+    require_scope(request, "nominations:decide")
+    visible = nominations_visible_to(acting_user(request))
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isascii() and v.isdigit()][:1000]
+    names = dict(visible.filter(pk__in=ids).values_list("pk", "customer__name"))
+    try:
+        decided, refused = nominations_decide(
+            nomination_ids=[i for i in ids if i in names],
+            user=acting_user(request),
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        verb = "Approved" if request.POST.get("decision") == "approve" else "Rejected"
+        if decided:
+            messages.success(request, f"{verb} {counted(len(decided), 'nomination')}.")
+        for nomination_id, refusal in refused:
+            rule = f" ({refusal.rule})" if refusal.rule else ""
+            messages.error(request, f"{names[nomination_id]}: {refusal.message}{rule}")
+    back = request.POST.get("next", "")
+    if back.startswith("/nominations/") and url_has_allowed_host_and_scheme(back, None):
+        return redirect(back)
+    return redirect("nomination-list")
 
 
 @login_required

@@ -434,6 +434,48 @@ def nomination_reject(*, nomination_id: int, user: User, reason: str) -> Nominat
     return nomination
 
 
+BULK_LIMIT = 100
+
+
+def nominations_decide(
+    *, nomination_ids: list[int], user: User, decision: str, reason: str = ""
+) -> tuple[list[Nomination], list[tuple[int, ApplicationError]]]:
+    """A program manager's decision on many nominations at once, with one reason for a
+    rejection. Each is decided on its own, exactly as one by one (its own transaction,
+    event and mail), so one refusal (an unverified customer, R-ELIG-8) stops no other.
+    Returns the decided nominations and each refusal by nomination ID."""
+    if decision not in ("approve", "reject"):
+        raise ApplicationError("Choose approve or reject.", fields={"decision": ["Unknown."]})
+    ids = list(dict.fromkeys(nomination_ids))
+    if not ids:
+        raise ApplicationError(
+            "Select the nominations to decide.", fields={"ids": ["Nothing was selected."]}
+        )
+    if len(ids) > BULK_LIMIT:
+        raise ApplicationError(
+            f"Decide at most {BULK_LIMIT} nominations at a time.",
+            fields={"ids": [f"At most {BULK_LIMIT}."]},
+        )
+    if decision == "reject" and not (reason or "").strip():
+        raise ApplicationError(
+            "Give the field reps one reason for the rejection.",
+            fields={"reason": ["This field is required."]},
+        )
+    decided: list[Nomination] = []
+    refused: list[tuple[int, ApplicationError]] = []
+    for nomination_id in ids:
+        try:
+            if decision == "approve":
+                decided.append(nomination_approve(nomination_id=nomination_id, user=user))
+            else:
+                decided.append(
+                    nomination_reject(nomination_id=nomination_id, user=user, reason=reason)
+                )
+        except ApplicationError as exc:
+            refused.append((nomination_id, exc))
+    return decided, refused
+
+
 def _notify_rep(nomination: Nomination, *, decision: str) -> None:
     """The field rep who nominated hears of the program manager's decision, once per
     decision: an approval says what comes next, a rejection why."""

@@ -5,6 +5,7 @@ from nominations import pages
 urlpatterns = [
     path("nominations/", pages.nomination_list, name="nomination-list"),
     path("nominations/new/", pages.nomination_new, name="nomination-new"),
+    path("nominations/decide/", pages.nominations_decide_page, name="nominations-decide"),
     path("nominations/check/", pages.nomination_check_partial, name="nomination-check"),
     path("nominations/<int:pk>/", pages.nomination_detail, name="nomination-detail"),
     path("nominations/<int:pk>/edit/", pages.nomination_edit, name="nomination-edit"),

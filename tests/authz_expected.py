@@ -61,6 +61,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "mail-resend": row(POST={PM}),
     "program-detail": row(GET={PM}),  # needs programs:write: the raw program data
     "nomination-list": row(GET={PM, REP, REV}),
+    "nominations-decide": row(POST={PM}),
     "nomination-new": row(GET={REP}, POST={REP}),
     "nomination-check": row(POST={REP}),
     "nomination-detail": row(GET={PM, REV, *own(REP)}),  # a field rep sees own nominations
