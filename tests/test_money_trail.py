@@ -137,3 +137,23 @@ def test_a_batch_cannot_be_confirmed_without_a_reference_in_the_database(world: 
         batch, _ = batch_export(user=None)
     with pytest.raises(IntegrityError), transaction.atomic():
         PaymentBatch.objects.filter(pk=batch.pk).update(status="confirmed")
+
+
+def test_a_usd_partner_sees_one_amount_column_not_usd_twice(world: Any) -> None:
+    from payments.pdf import render_statement_pdf
+    from payments.services import statement_for
+
+    litware = world["litware"]
+    litware.currency = "USD"
+    litware.save(update_fields=["currency"])
+    from payments.models import FxRate
+
+    FxRate.objects.create(currency="USD", rate_per_usd="1", valid_from=date(2023, 7, 1))
+    with time_machine.travel(DAY, tick=False):
+        approved_payment(world)
+        page = as_page_user(world["partner_user"]).get("/payments/").content.decode()
+        statement = statement_for(partner=litware, period="2024-03")
+    statements = page.split("<h2>Statements</h2>")[1].split("</table>")[0]
+    assert statements.count(">USD</th>") == 1
+    pdf = render_statement_pdf(statement)
+    assert pdf[:5] == b"%PDF-"
