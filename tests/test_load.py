@@ -312,8 +312,15 @@ def test_twenty_partners_five_reviewers(tmp_path: Path) -> None:
     decided = Event.objects.filter(
         subject="request", action__in=["approved", "rejected", "info_requested"]
     ).count()
-    mails = OutboundMail.objects.filter(kind__startswith="request_").count()
+    mails = OutboundMail.objects.filter(
+        kind__in=["request_approved", "request_rejected", "request_info_requested"]
+    ).count()
     assert decided == mails  # one mail per decision, none twice
+    # QTM hears of each new request once, and of each answer once.
+    submitted = OutboundMail.objects.filter(kind="request_submitted").count()
+    assert submitted == PaymentRequest.objects.count()
+    answered = Event.objects.filter(subject="request", action="amended").count()
+    assert OutboundMail.objects.filter(kind="request_amended").count() == answered
     # The customer hears once per voucher that its SOW is approved (api.md).
     approved_sows = PaymentRequest.objects.filter(kind="initial", status="approved").count()
     assert OutboundMail.objects.filter(kind="sow_approved").count() == approved_sows
