@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from core.events import events_for
+from core.listing import listing as listing_of
 from core.models import Event
 from core.pages import add_refusal, require_scope
 from core.scopes import acting_user, has_scope
@@ -41,6 +42,23 @@ def _nomination(request: HttpRequest, pk: int) -> Nomination:
     return get_object_or_404(nominations_visible_to(acting_user(request)), pk=pk)
 
 
+NOMINATION_SEARCH = [
+    "customer__name",
+    "customer__tpid",
+    "nominated_by__username",
+    "nominated_by__first_name",
+    "nominated_by__last_name",
+    "voucher__code",
+]
+NOMINATION_COLUMNS = {
+    "customer": "customer__name",
+    "deal": "deal_value",
+    "value": "estimated_value",
+    "close": "expected_close_date",
+    "status": "status",
+}
+
+
 @login_required
 def nomination_list(request: HttpRequest) -> HttpResponse:
     require_scope(request, "nominations:read")
@@ -51,6 +69,7 @@ def nomination_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     if deciding:
         qs = qs.order_by("expected_close_date", "created_at")  # the most urgent first
+    qs, listing = listing_of(request, qs, search=NOMINATION_SEARCH, columns=NOMINATION_COLUMNS)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     # R-ELIG-8: customers field reps added wait for a program manager's verification.
     unverified = customers_awaiting_verification().order_by("created_at") if deciding else None
@@ -59,6 +78,7 @@ def nomination_list(request: HttpRequest) -> HttpResponse:
         "nominations/list.html",
         {
             "page": page,
+            "listing": listing,
             "status": status,
             "statuses": Nomination.Status.choices,
             "deciding": deciding,

@@ -94,3 +94,15 @@ def test_only_visible_nominations_are_decided_and_others_may_not(queue: Any, fy2
         )
     assert "Select the nominations to decide." in nothing.content.decode()
     assert not Nomination.objects.filter(status="approved").exists()
+
+
+def test_the_queue_searches_and_sorts(queue: Any) -> None:
+    with time_machine.travel(DAY, tick=False):
+        pm = page_as(queue["pm"])
+        found = pm.get("/nominations/", {"q": "fabrikam"}).content.decode()
+        by_name = pm.get("/nominations/", {"sort": "-customer"}).content.decode()
+        none = pm.get("/nominations/", {"q": "zzz"}).content.decode()
+    assert "Fabrikam" in found and ">Contoso<" not in found
+    assert by_name.index("Woodgrove Clinics") < by_name.index("Fabrikam") < by_name.index("Contoso")
+    assert 'aria-sort="descending"' in by_name
+    assert "No nomination matches “zzz”" in none
